@@ -1,0 +1,27 @@
+export { ERROR_CODES, exitCodeFor, isMsError, MsError } from "./_errors.js";
+export type { MsErrorCode, MsErrorOptions } from "./_errors.js";
+export { formatPlan } from "./_print.js";
+export { PLAN_VERSION, RLIMIT_NAMES } from "./_types.js";
+export type {
+  BindStep,
+  DevStep,
+  FileStep,
+  Identity,
+  MkdirStep,
+  MountStep,
+  MountStepType,
+  NamespaceSet,
+  NetworkSpec,
+  OverlayStep,
+  Plan,
+  ProcessSpec,
+  ProcStep,
+  RemountReadOnlyStep,
+  Rlimit,
+  RlimitName,
+  SymlinkStep,
+  TimeoutSpec,
+  TmpfsStep,
+} from "./_types.js";
+export { validatePlan } from "./_validate.js";
+export { encodePlan, WIRE_MAGIC } from "./_wire.js";

@@ -1,0 +1,3 @@
+import { definePackageConfig } from "@ms/tsup-config";
+
+export default definePackageConfig();

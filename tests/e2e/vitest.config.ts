@@ -1,0 +1,3 @@
+import { definePackageTestConfig } from "@ms/vitest-config";
+
+export default definePackageTestConfig({ test: { name: "e2e" } });
