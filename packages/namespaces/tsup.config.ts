@@ -1,3 +1,3 @@
 import { definePackageConfig } from "@ms/tsup-config";
 
-export default definePackageConfig({ entry: ["src/index.ts", "src/probe.ts"] });
+export default definePackageConfig({ entry: ["src/index.ts", "src/runtime.ts", "src/probe.ts"] });

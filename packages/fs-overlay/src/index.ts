@@ -1,3 +1,2 @@
-// Public door of this package: re-export by name only. Placeholder until the
-// first builders land.
-export {};
+export { baseSystemMounts, readOnlyModeMounts } from "./_read-only.js";
+export type { ReadOnlyModeOptions } from "./_read-only.js";

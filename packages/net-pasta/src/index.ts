@@ -1,3 +1,2 @@
-// Public door of this package: re-export by name only. Placeholder until the
-// first builders land.
-export {};
+export { networkPlan } from "./_network.js";
+export type { NetworkMode, NetworkPlan } from "./_network.js";

@@ -1,3 +1,2 @@
-// Public door of this package: re-export by name only. Placeholder until the
-// first builders land.
-export {};
+export { buildPlan, DEFAULT_GRACE_MS } from "./_build.js";
+export type { HostFacts, SandboxOptions } from "./_build.js";

@@ -3,6 +3,7 @@
 #include "executor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -102,6 +103,40 @@ static void drop_privileges(const struct plan *plan, int pipe_fd)
 		launch_fail(pipe_fd, FAIL_CAPS, errno);
 }
 
+/*
+ * exec_command() - search PATH (of the sandbox's environment) like a shell.
+ * Unlike execvp, a PATH entry we may not search (EACCES) does not turn
+ * "not found" (127) into "not executable" (126): 126 only when a file of
+ * that name exists but cannot be executed.
+ */
+static _Noreturn void exec_command(char **argv, int pipe_fd)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	int found_err = 0;
+
+	if (strchr(argv[0], '/')) {
+		execv(argv[0], argv);
+		launch_fail(pipe_fd, FAIL_EXEC, errno);
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		int len = (int)(end - p);
+		struct stat st;
+
+		snprintf(buf, sizeof(buf), "%.*s%s%s", len, p, len ? "/" : "", argv[0]);
+		execv(buf, argv);
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && stat(buf, &st) == 0 && !S_ISDIR(st.st_mode))
+			found_err = found_err ? found_err : errno;
+		if (!*end)
+			break;
+		p = end;
+	}
+	launch_fail(pipe_fd, FAIL_EXEC, found_err ? found_err : ENOENT);
+}
+
 /* The command's process: runs between fork and exec, reports failures on @pipe_fd. */
 static _Noreturn void start_command(const struct plan *plan, int pipe_fd, bool fg_tty)
 {
@@ -137,8 +172,7 @@ static _Noreturn void start_command(const struct plan *plan, int pipe_fd, bool f
 		launch_fail(pipe_fd, FAIL_CHDIR, errno);
 	umask(022);
 	environ = plan->env;
-	execvp(plan->argv[0], plan->argv);
-	launch_fail(pipe_fd, FAIL_EXEC, errno);
+	exec_command(plan->argv, pipe_fd);
 }
 
 static void arm_timer(long ms)
