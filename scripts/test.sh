@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test. As root it also prepares what the tests need: an
+# unprivileged test user (the sandbox is tested as that user and as root),
+# /dev/net/tun usable by that user (0666, as on common distributions; this
+# machine ships 0600), and a checkout that user can read.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+if [[ $(id -u) == 0 ]]; then
+  user=${MS_TEST_USER:-mstest}
+  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"
+  [[ -e /dev/net/tun ]] && chmod 0666 /dev/net/tun
+  # The test user must reach the checkout (it runs the CLI from it).
+  dir=$PWD
+  while [[ "$dir" != / ]]; do
+    if ! runuser -u "$user" -- test -x "$dir"; then
+      echo "test: granting o+x on $dir so $user can reach the checkout"
+      chmod o+x "$dir"
+    fi
+    dir=$(dirname "$dir")
+  done
+fi
+export TURBO_TELEMETRY_DISABLED=1
+pnpm lint
+pnpm typecheck
+pnpm exec vitest run
