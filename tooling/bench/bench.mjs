@@ -5,9 +5,12 @@ import { readdirSync } from "node:fs";
 
 const out = (s) => process.stdout.write(`${s}\n`);
 const only = process.argv.slice(2);
-const sections = ["foundation", ...readdirSync(new URL(".", import.meta.url))
-  .filter((f) => f.endsWith(".mjs") && !["bench.mjs", "lib.mjs", "foundation.mjs"].includes(f))
-  .map((f) => f.slice(0, -4))];
+const sections = [
+  "foundation",
+  ...readdirSync(new URL(".", import.meta.url))
+    .filter((f) => f.endsWith(".mjs") && !["bench.mjs", "lib.mjs", "foundation.mjs"].includes(f))
+    .map((f) => f.slice(0, -4)),
+];
 for (const name of sections) {
   if (only.length && !only.includes(name)) continue;
   out(`== ${name}`);

@@ -4,7 +4,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, interleaved, line, REPO, timeOnce } from "./lib.mjs";
 
-const BWRAP = ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "true"];
+const BWRAP = [
+  "bwrap",
+  "--unshare-all",
+  "--ro-bind",
+  "/",
+  "/",
+  "--dev",
+  "/dev",
+  "--proc",
+  "/proc",
+  "--tmpfs",
+  "/tmp",
+  "true",
+];
 
 export async function bench(out) {
   const cwd = mkdtempSync(join(tmpdir(), "ms-bench-"));
@@ -32,7 +45,11 @@ export async function bench(out) {
         const t = process.hrtime.bigint();
         const c = spawn(argv[0], argv.slice(1), { stdio: "ignore", cwd });
         c.on("error", reject);
-        c.on("close", (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t) / 1e6) : reject(new Error(`exit ${code}`))));
+        c.on("close", (code) =>
+          code === 0
+            ? resolve(Number(process.hrtime.bigint() - t) / 1e6)
+            : reject(new Error(`exit ${code}`)),
+        );
       });
     const lib = await interleaved({
       library: async () => {

@@ -37,6 +37,11 @@ export async function interleaved(cases, runs = RUNS, warmup = 3) {
 
 export function line(label, ms, base, baseLabel, target) {
   const ratio = ms / base;
-  const verdict = target === undefined ? "" : ratio <= target ? `  (target <= ${target}x: met)` : `  (target <= ${target}x: NOT met)`;
+  const verdict =
+    target === undefined
+      ? ""
+      : ratio <= target
+        ? `  (target <= ${target}x: met)`
+        : `  (target <= ${target}x: NOT met)`;
   return `  ${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms   ${ratio.toFixed(2)}x ${baseLabel}${verdict}`;
 }

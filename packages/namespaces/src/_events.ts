@@ -25,14 +25,19 @@ export interface ExecutorErrorEvent {
 export function parseEvent(line: string): ExecutorEvent | null {
   try {
     const value = JSON.parse(line) as unknown;
-    return typeof value === "object" && value !== null && "event" in value ? (value as ExecutorEvent) : null;
+    return typeof value === "object" && value !== null && "event" in value
+      ? (value as ExecutorEvent)
+      : null;
   } catch {
     return null;
   }
 }
 
 function codeFor(e: ExecutorErrorEvent): MsErrorCode {
-  if (e.op === "exec") return e.code === "ENOENT" || e.code === "ENOTDIR" ? "ERR_MS_COMMAND_NOT_FOUND" : "ERR_MS_COMMAND_NOT_EXECUTABLE";
+  if (e.op === "exec")
+    return e.code === "ENOENT" || e.code === "ENOTDIR"
+      ? "ERR_MS_COMMAND_NOT_FOUND"
+      : "ERR_MS_COMMAND_NOT_EXECUTABLE";
   if (e.op === "unshare" || e.op === "identity") return "ERR_MS_NAMESPACES_UNAVAILABLE";
   return "ERR_MS_SETUP_FAILED";
 }
@@ -42,6 +47,9 @@ export function errorFromEvent(e: ExecutorErrorEvent, stepName?: string): MsErro
   const where = [e.syscall, e.path && JSON.stringify(e.path)].filter(Boolean).join(" ");
   const errno = e.code && e.code !== "E?" ? e.code : e.errno ? `errno ${e.errno}` : "";
   const step = e.step >= 0 ? ` (plan step ${e.step}${stepName ? `: ${stepName}` : ""})` : "";
-  const message = e.op === "exec" ? e.message : `${e.message}${step}${where ? `: ${where}` : ""}${errno ? `: ${errno}` : ""}`;
+  const message =
+    e.op === "exec"
+      ? e.message
+      : `${e.message}${step}${where ? `: ${where}` : ""}${errno ? `: ${errno}` : ""}`;
   return new MsError(codeFor(e), message, { hint: e.hint || undefined, details: { ...e } });
 }

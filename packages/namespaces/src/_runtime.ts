@@ -1,10 +1,23 @@
 import { spawn } from "node:child_process";
 import { encodePlan, MsError, type Plan } from "@ms/plan";
-import { errorFromEvent, type ExecutorErrorEvent, type ExecutorEvent, parseEvent } from "./_events.js";
+import {
+  type ExecutorErrorEvent,
+  type ExecutorEvent,
+  errorFromEvent,
+  parseEvent,
+} from "./_events.js";
 import { findExecutor } from "./_executor-path.js";
 
 /** Signals the runtime passes on to the sandbox while it runs. */
-export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+export const FORWARDED_SIGNALS = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+] as const;
 
 export interface HookContext {
   /** Host pid of the sandbox's pid 1; its namespaces are at /proc/PID/ns. */
@@ -63,13 +76,21 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     });
   const hooks = options.hooks ?? [];
   const wait = plan.waitForRelease || hooks.length > 0;
-  const wirePlan = wait && !plan.waitForRelease ? encodePlan({ ...plan, waitForRelease: true }) : wire;
+  const wirePlan =
+    wait && !plan.waitForRelease ? encodePlan({ ...plan, waitForRelease: true }) : wire;
   const pipe = options.stdio === "pipe";
 
   const args = ["--plan-fd", "3", "--status-fd", "4", "--parent-pid", String(process.pid)];
   if (wait) args.push("--block-fd", "5");
   const child = spawn(executor, args, {
-    stdio: [pipe ? "ignore" : "inherit", pipe ? "pipe" : "inherit", pipe ? "pipe" : "inherit", "pipe", "pipe", wait ? "pipe" : "ignore"],
+    stdio: [
+      pipe ? "ignore" : "inherit",
+      pipe ? "pipe" : "inherit",
+      pipe ? "pipe" : "inherit",
+      "pipe",
+      "pipe",
+      wait ? "pipe" : "ignore",
+    ],
   });
 
   const events: ExecutorEvent[] = [];
@@ -87,10 +108,19 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       })
     : [];
 
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
   const [, , , planPipe, statusPipe, blockPipe] = child.stdio as unknown as [
-    unknown, unknown, unknown, NodeJS.WritableStream, NodeJS.ReadableStream, NodeJS.WritableStream | null,
+    unknown,
+    unknown,
+    unknown,
+    NodeJS.WritableStream,
+    NodeJS.ReadableStream,
+    NodeJS.WritableStream | null,
   ];
   planPipe.on("error", () => {}); // the executor may die before reading it all
   planPipe.end(wirePlan);
@@ -130,19 +160,25 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     }
   });
 
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal }));
-  });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code, signal) => resolve({ code, signal }));
+    },
+  );
 
   let outcome: { code: number | null; signal: NodeJS.Signals | null };
   try {
     outcome = await closed;
   } catch (error) {
-    throw new MsError("ERR_MS_EXECUTOR", `cannot start the executor ${executor}: ${(error as Error).message}`, {
-      cause: error,
-      hint: "check that the file exists and is executable (rebuild with 'pnpm build')",
-    });
+    throw new MsError(
+      "ERR_MS_EXECUTOR",
+      `cannot start the executor ${executor}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: "check that the file exists and is executable (rebuild with 'pnpm build')",
+      },
+    );
   } finally {
     for (const [sig, fn] of forwarders) process.off(sig, fn);
     for (const handle of handles.reverse()) await handle.detach().catch(() => {});
@@ -154,7 +190,9 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     | undefined;
   if (setupError) throw setupError;
   if (!exit) {
-    const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with status ${outcome.code}`;
+    const how = outcome.signal
+      ? `was killed by ${outcome.signal}`
+      : `exited with status ${outcome.code}`;
     throw new MsError("ERR_MS_EXECUTOR", `the sandbox ${how} before the command finished`, {
       hint: "this is a bug in mini-sandbox unless something killed it; rerun with --verbose",
       details: { events },

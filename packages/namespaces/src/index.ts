@@ -1,2 +1,2 @@
-export { namespaceSpec } from "./_spec.js";
 export type { IdentityMode, NamespaceOptions, NamespaceSpec } from "./_spec.js";
+export { namespaceSpec } from "./_spec.js";

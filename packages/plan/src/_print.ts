@@ -5,7 +5,11 @@ function describeMount(step: MountStep): [string, string, string] {
     case "bind":
       return [step.target, step.readOnly ? "read-only" : "writable", step.source];
     case "tmpfs":
-      return [step.target, "tmpfs", `mode ${step.mode.toString(8)}${step.sizeBytes ? `, ${step.sizeBytes} bytes` : ""}`];
+      return [
+        step.target,
+        "tmpfs",
+        `mode ${step.mode.toString(8)}${step.sizeBytes ? `, ${step.sizeBytes} bytes` : ""}`,
+      ];
     case "proc":
       return [step.target, "proc", "fresh procfs"];
     case "dev":
@@ -25,6 +29,7 @@ function describeMount(step: MountStep): [string, string, string] {
 
 /** Shows a path readably: control characters (newlines in paths) escaped. */
 function show(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
   return /[\x00-\x1f\x7f]/.test(text) ? JSON.stringify(text) : text;
 }
 

@@ -2,7 +2,8 @@ import { MsError } from "./_errors.js";
 import { type MountStep, PLAN_VERSION, type Plan, RLIMIT_NAMES } from "./_types.js";
 
 const MAX_ID = 0xfffffffe;
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 function fail(where: string, problem: string): never {
   throw new MsError("ERR_MS_INVALID_PLAN", `plan.${where}: ${problem}`, {
@@ -58,7 +59,7 @@ function checkMount(where: string, step: MountStep): void {
     case "overlay":
       if (!Array.isArray(step.lower) || step.lower.length === 0)
         fail(`${where}.lower`, "must list at least one layer");
-      step.lower.forEach((l, i) => checkPath(`${where}.lower[${i}]`, l));
+      for (const [i, l] of step.lower.entries()) checkPath(`${where}.lower[${i}]`, l);
       checkPath(`${where}.upper`, step.upper);
       checkPath(`${where}.work`, step.work);
       return;
@@ -74,7 +75,10 @@ function checkMount(where: string, step: MountStep): void {
       checkInt(`${where}.mode`, step.mode, 0, 0o7777);
       return;
     default:
-      fail(`${where}.type`, `unknown mount step ${JSON.stringify((step as { type: unknown }).type)}`);
+      fail(
+        `${where}.type`,
+        `unknown mount step ${JSON.stringify((step as { type: unknown }).type)}`,
+      );
   }
 }
 
@@ -90,7 +94,8 @@ export function validatePlan(plan: Plan): Plan {
   if (typeof ns !== "object" || ns === null) fail("namespaces", "must be an object");
   if (ns.user !== true || ns.mount !== true || ns.pid !== true)
     fail("namespaces", "user, mount and pid namespaces are always required");
-  for (const key of ["ipc", "uts", "net", "cgroup"] as const) checkBool(`namespaces.${key}`, ns[key]);
+  for (const key of ["ipc", "uts", "net", "cgroup"] as const)
+    checkBool(`namespaces.${key}`, ns[key]);
 
   checkInt("identity.uid", plan.identity?.uid, 0, MAX_ID);
   checkInt("identity.gid", plan.identity?.gid, 0, MAX_ID);
@@ -98,7 +103,8 @@ export function validatePlan(plan: Plan): Plan {
   if (plan.hostname !== null) {
     const name = checkString("hostname", plan.hostname);
     if (!ns.uts) fail("hostname", "needs the uts namespace");
-    if (name.length > 64 || !HOSTNAME.test(name)) fail("hostname", `is not a valid hostname: ${JSON.stringify(name)}`);
+    if (name.length > 64 || !HOSTNAME.test(name))
+      fail("hostname", `is not a valid hostname: ${JSON.stringify(name)}`);
   }
 
   const net = plan.network;
@@ -110,18 +116,19 @@ export function validatePlan(plan: Plan): Plan {
   } else if (net?.mode === "pasta") {
     if (!ns.net) fail("network", "mode pasta needs the net namespace");
     if (!Array.isArray(net.rules)) fail("network.rules", "must be a list");
-    net.rules.forEach((r, i) => checkString(`network.rules[${i}]`, r));
+    for (const [i, r] of net.rules.entries()) checkString(`network.rules[${i}]`, r);
   } else {
     fail("network.mode", "must be none, host or pasta");
   }
 
   if (!Array.isArray(plan.mounts)) fail("mounts", "must be a list");
-  plan.mounts.forEach((step, i) => checkMount(`mounts[${i}]`, step));
+  for (const [i, step] of plan.mounts.entries()) checkMount(`mounts[${i}]`, step);
 
   const proc = plan.process;
   if (typeof proc !== "object" || proc === null) fail("process", "must be an object");
-  if (!Array.isArray(proc.argv) || proc.argv.length === 0) fail("process.argv", "must name a command");
-  proc.argv.forEach((a, i) => checkString(`process.argv[${i}]`, a));
+  if (!Array.isArray(proc.argv) || proc.argv.length === 0)
+    fail("process.argv", "must name a command");
+  for (const [i, a] of proc.argv.entries()) checkString(`process.argv[${i}]`, a);
   if (proc.argv[0] === "") fail("process.argv[0]", "must not be empty");
   checkPath("process.cwd", proc.cwd);
   if (typeof proc.env !== "object" || proc.env === null) fail("process.env", "must be an object");
@@ -132,7 +139,8 @@ export function validatePlan(plan: Plan): Plan {
   }
   if (!Array.isArray(proc.rlimits)) fail("process.rlimits", "must be a list");
   proc.rlimits.forEach((r, i) => {
-    if (!RLIMIT_NAMES.includes(r.name)) fail(`process.rlimits[${i}].name`, `must be one of ${RLIMIT_NAMES.join(", ")}`);
+    if (!RLIMIT_NAMES.includes(r.name))
+      fail(`process.rlimits[${i}].name`, `must be one of ${RLIMIT_NAMES.join(", ")}`);
     if (r.soft !== null) checkInt(`process.rlimits[${i}].soft`, r.soft, 0, Number.MAX_SAFE_INTEGER);
     if (r.hard !== null) checkInt(`process.rlimits[${i}].hard`, r.hard, 0, Number.MAX_SAFE_INTEGER);
     if (r.hard !== null && (r.soft === null || r.soft > r.hard))

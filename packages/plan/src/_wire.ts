@@ -25,7 +25,14 @@ function mountOp(step: MountStep): string[] {
     case "dev":
       return ["dev", step.target];
     case "overlay":
-      return ["overlay", step.target, step.upper, step.work, String(step.lower.length), ...step.lower];
+      return [
+        "overlay",
+        step.target,
+        step.upper,
+        step.work,
+        String(step.lower.length),
+        ...step.lower,
+      ];
     case "mkdir":
       return ["mkdir", step.target, octal(step.mode)];
     case "symlink":
@@ -57,8 +64,14 @@ export function encodePlan(plan: Plan): string {
   tokens.push("chdir", proc.cwd);
   for (const [key, value] of Object.entries(proc.env)) tokens.push("env", `${key}=${value}`);
   for (const r of proc.rlimits)
-    tokens.push("rlimit", r.name, r.soft === null ? "inf" : String(r.soft), r.hard === null ? "inf" : String(r.hard));
-  if (proc.timeout !== null) tokens.push("timeout", String(proc.timeout.afterMs), String(proc.timeout.graceMs));
+    tokens.push(
+      "rlimit",
+      r.name,
+      r.soft === null ? "inf" : String(r.soft),
+      r.hard === null ? "inf" : String(r.hard),
+    );
+  if (proc.timeout !== null)
+    tokens.push("timeout", String(proc.timeout.afterMs), String(proc.timeout.graceMs));
   tokens.push("interrupt", proc.onInterrupt, "grace", String(proc.graceMs));
   if (plan.waitForRelease) tokens.push("wait-release");
   tokens.push("exec", String(proc.argv.length), ...proc.argv);

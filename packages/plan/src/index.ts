@@ -1,7 +1,6 @@
-export { ERROR_CODES, exitCodeFor, isMsError, MsError } from "./_errors.js";
 export type { MsErrorCode, MsErrorOptions } from "./_errors.js";
+export { ERROR_CODES, exitCodeFor, isMsError, MsError } from "./_errors.js";
 export { formatPlan } from "./_print.js";
-export { PLAN_VERSION, RLIMIT_NAMES } from "./_types.js";
 export type {
   BindStep,
   DevStep,
@@ -23,5 +22,6 @@ export type {
   TimeoutSpec,
   TmpfsStep,
 } from "./_types.js";
+export { PLAN_VERSION, RLIMIT_NAMES } from "./_types.js";
 export { validatePlan } from "./_validate.js";
 export { encodePlan, WIRE_MAGIC } from "./_wire.js";

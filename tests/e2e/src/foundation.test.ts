@@ -4,11 +4,20 @@
  * asserting on what the host sees afterwards.
  */
 import { spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { CLI, describeEachUser, marker, runAs, runCli, sh, snapshot, spawnAs, workdir } from "./harness.js";
+import {
+  CLI,
+  describeEachUser,
+  marker,
+  runAs,
+  runCli,
+  snapshot,
+  spawnAs,
+  workdir,
+} from "./harness.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,7 +81,11 @@ describeEachUser("command line", (user) => {
   it("reads arguments from @FILE, one per line", async () => {
     const cwd = workdir(user);
     writeFileSync(join(cwd, "args"), "-H\n-U\n");
-    const r = await runCli(user, [`@${join(cwd, "args")}`, "sh", "-c", "echo $(id -u) $(hostname)"], { cwd });
+    const r = await runCli(
+      user,
+      [`@${join(cwd, "args")}`, "sh", "-c", "echo $(id -u) $(hostname)"],
+      { cwd },
+    );
     expect(r.stdout).toBe("65534 localhost\n");
     expect((await runCli(user, ["@/no/such/file", "true"], { cwd })).code).toBe(125);
   });
@@ -81,8 +94,11 @@ describeEachUser("command line", (user) => {
     const cwd = workdir(user);
     const help = await runCli(user, ["--help"], { cwd });
     expect(help.code).toBe(0);
-    for (const flag of ["-W", "-T", "-t", "-i", "-H", "-n", "-N", "-R", "-U", "-P", "-D"]) expect(help.stdout).toContain(`  ${flag}`);
-    expect((await runCli(user, ["--version"], { cwd })).stdout).toMatch(/^mini-sandbox \d+\.\d+\.\d+/);
+    for (const flag of ["-W", "-T", "-t", "-i", "-H", "-n", "-N", "-R", "-U", "-P", "-D"])
+      expect(help.stdout).toContain(`  ${flag}`);
+    expect((await runCli(user, ["--version"], { cwd })).stdout).toMatch(
+      /^mini-sandbox \d+\.\d+\.\d+/,
+    );
   });
 
   it("-W sets the writable working directory", async () => {
@@ -126,17 +142,46 @@ describeEachUser("read-only mode", (user) => {
     expect(r.stdout).toContain("TMP-PRIVATE");
     expect(r.stdout).toContain("ALL-RO");
     expect(readFileSync(join(cwd, "out.txt"), "utf8")).toBe(`${secret}\n`);
-    for (const path of [`/etc/${secret}`, `/usr/${secret}`, `${user.home}/${secret}`, `/var/tmp/${secret}`, `/tmp/${secret}`, `/dev/shm/${secret}`])
+    for (const path of [
+      `/etc/${secret}`,
+      `/usr/${secret}`,
+      `${user.home}/${secret}`,
+      `/var/tmp/${secret}`,
+      `/tmp/${secret}`,
+      `/dev/shm/${secret}`,
+    ])
       expect(existsSync(path), path).toBe(false);
     expect(snapshot(user)).toEqual(before);
   });
 
   it("gives a minimal /dev and a fresh /proc with only the sandbox's processes", async () => {
     const cwd = workdir(user);
-    const r = await runCli(user, ["sh", "-c", "ls /dev | tr '\\n' ' '; echo; ls /proc | grep -E '^[0-9]+$' | wc -l; cat /proc/1/cmdline | tr '\\0' ' '"], { cwd });
+    const r = await runCli(
+      user,
+      [
+        "sh",
+        "-c",
+        "ls /dev | tr '\\n' ' '; echo; ls /proc | grep -E '^[0-9]+$' | wc -l; cat /proc/1/cmdline | tr '\\0' ' '",
+      ],
+      { cwd },
+    );
     const [dev, count] = r.stdout.split("\n");
     expect(dev?.trim().split(" ").sort()).toEqual(
-      ["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"].sort(),
+      [
+        "fd",
+        "full",
+        "null",
+        "ptmx",
+        "pts",
+        "random",
+        "shm",
+        "stderr",
+        "stdin",
+        "stdout",
+        "tty",
+        "urandom",
+        "zero",
+      ].sort(),
     );
     // pid 1 (the executor), sh, ls/grep/wc: a handful, never the host's hundreds
     expect(Number(count)).toBeLessThan(8);
@@ -154,7 +199,17 @@ describeEachUser("privileges", (user) => {
   it("has no capabilities, an empty bounding set and no_new_privs, even with -R", async () => {
     const cwd = workdir(user);
     for (const flags of [[], ["-R"], ["-U"]]) {
-      const r = await runCli(user, [...flags, "grep", "-E", "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)", "/proc/self/status"], { cwd });
+      const r = await runCli(
+        user,
+        [
+          ...flags,
+          "grep",
+          "-E",
+          "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)",
+          "/proc/self/status",
+        ],
+        { cwd },
+      );
       expect(r.stdout).toMatch(/CapEff:\s+0000000000000000/);
       expect(r.stdout).toMatch(/CapPrm:\s+0000000000000000/);
       expect(r.stdout).toMatch(/CapBnd:\s+0000000000000000/);
@@ -198,7 +253,11 @@ describeEachUser("network", (user) => {
     const port = (server.address() as { port: number }).port;
     try {
       const probe = `bash -c 'echo hi > /dev/tcp/127.0.0.1/${port}' 2>/dev/null && echo CONNECTED || echo REFUSED`;
-      const r = await runCli(user, ["sh", "-c", `tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; ${probe}`], { cwd });
+      const r = await runCli(
+        user,
+        ["sh", "-c", `tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; ${probe}`],
+        { cwd },
+      );
       expect(r.stdout).toBe("lo\nREFUSED\n");
       expect(connections).toBe(0);
       // positive control: with -N (host network) the same probe connects
@@ -212,7 +271,16 @@ describeEachUser("network", (user) => {
 
   it("-n leaves loopback down", async () => {
     const cwd = workdir(user);
-    const r = await runCli(user, ["-n", "sh", "-c", "bash -c 'echo > /dev/tcp/127.0.0.1/1' 2>&1; cat /sys/class/net/lo/operstate 2>/dev/null; grep -c lo /proc/net/dev"], { cwd });
+    const r = await runCli(
+      user,
+      [
+        "-n",
+        "sh",
+        "-c",
+        "bash -c 'echo > /dev/tcp/127.0.0.1/1' 2>&1; cat /sys/class/net/lo/operstate 2>/dev/null; grep -c lo /proc/net/dev",
+      ],
+      { cwd },
+    );
     expect(r.stdout).toMatch(/Network is unreachable/);
   });
 });
@@ -220,9 +288,20 @@ describeEachUser("network", (user) => {
 describeEachUser("process model", (user) => {
   it("forwards signals to the command", async () => {
     const cwd = workdir(user);
-    const child = spawnAs(user, [CLI, "sh", "-c", "trap 'echo got-usr1; exit 3' USR1; echo ready; while :; do sleep 0.05; done"], { cwd });
+    const child = spawnAs(
+      user,
+      [
+        CLI,
+        "sh",
+        "-c",
+        "trap 'echo got-usr1; exit 3' USR1; echo ready; while :; do sleep 0.05; done",
+      ],
+      { cwd },
+    );
     let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => { out += d; });
+    child.stdout?.setEncoding("utf8").on("data", (d) => {
+      out += d;
+    });
     const done = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
     while (!out.includes("ready")) await sleep(20);
     // runuser/env exec into node, so the child pid is the CLI's
@@ -233,19 +312,39 @@ describeEachUser("process model", (user) => {
 
   it("times out: SIGTERM, then SIGKILL after the grace delay, exit 124", async () => {
     const cwd = workdir(user);
-    const polite = await runCli(user, ["-T", "0.3", "sh", "-c", "trap 'echo term; exit 0' TERM; while :; do sleep 0.05; done"], { cwd });
+    const polite = await runCli(
+      user,
+      ["-T", "0.3", "sh", "-c", "trap 'echo term; exit 0' TERM; while :; do sleep 0.05; done"],
+      { cwd },
+    );
     expect(polite.code).toBe(124);
     expect(polite.stdout).toBe("term\n");
-    const stubborn = await runCli(user, ["-T", "0.3", "-t", "0.3", "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"], { cwd });
+    const stubborn = await runCli(
+      user,
+      ["-T", "0.3", "-t", "0.3", "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"],
+      { cwd },
+    );
     expect(stubborn.code).toBe(124);
     expect(stubborn.stderr).toMatch(/timed out/);
   });
 
   it("-i: SIGINT terminates like SIGTERM", async () => {
     const cwd = workdir(user);
-    const child = spawnAs(user, [CLI, "-i", "sh", "-c", "trap 'echo int' INT; trap 'echo term; exit 5' TERM; echo ready; while :; do sleep 0.05; done"], { cwd });
+    const child = spawnAs(
+      user,
+      [
+        CLI,
+        "-i",
+        "sh",
+        "-c",
+        "trap 'echo int' INT; trap 'echo term; exit 5' TERM; echo ready; while :; do sleep 0.05; done",
+      ],
+      { cwd },
+    );
     let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => { out += d; });
+    child.stdout?.setEncoding("utf8").on("data", (d) => {
+      out += d;
+    });
     const done = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
     while (!out.includes("ready")) await sleep(20);
     child.kill("SIGINT");
@@ -267,9 +366,13 @@ describeEachUser("process model", (user) => {
   it("dies with its parent: kill -9 of the CLI leaves no process behind", async () => {
     const cwd = workdir(user);
     const m = marker();
-    const child = spawnAs(user, [CLI, "bash", "-c", `echo ready; exec -a ${m} sleep 1000`], { cwd });
+    const child = spawnAs(user, [CLI, "bash", "-c", `echo ready; exec -a ${m} sleep 1000`], {
+      cwd,
+    });
     let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => { out += d; });
+    child.stdout?.setEncoding("utf8").on("data", (d) => {
+      out += d;
+    });
     while (!out.includes("ready") || pgrep(m) === "") await sleep(20);
     const done = new Promise((r) => child.on("close", r));
     child.kill("SIGKILL");
@@ -282,11 +385,18 @@ describeEachUser("process model", (user) => {
   it("passes no inherited descriptor into the sandbox", async () => {
     const cwd = workdir(user);
     // The CLI inherits extra open descriptors (3, 4: a file and a directory).
-    const child = spawnAs(user, [CLI, "sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"], { cwd }, {
-      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
-    });
+    const child = spawnAs(
+      user,
+      [CLI, "sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"],
+      { cwd },
+      {
+        stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
+      },
+    );
     let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => { out += d; });
+    child.stdout?.setEncoding("utf8").on("data", (d) => {
+      out += d;
+    });
     await new Promise((r) => child.on("close", r));
     expect(out.trim().split(" ").sort()).toEqual(["0", "1", "2"]);
   });
@@ -328,8 +438,27 @@ describeEachUser("fail closed", (user) => {
     const cwd = workdir(user);
     const r = await runAs(
       user,
-      ["bwrap", "--unshare-user", "--disable-userns", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-       "--bind", cwd, cwd, "--chdir", cwd, "--", CLI, "touch", "ran"],
+      [
+        "bwrap",
+        "--unshare-user",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--bind",
+        cwd,
+        cwd,
+        "--chdir",
+        cwd,
+        "--",
+        CLI,
+        "touch",
+        "ran",
+      ],
       { cwd },
     );
     expect(r.code).toBe(125);

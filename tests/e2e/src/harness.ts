@@ -5,7 +5,16 @@
  * looks like so tests can assert that nothing changed.
  */
 import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe } from "vitest";
@@ -50,7 +59,10 @@ export function testUsers(): User[] {
   }
   const unprivileged = lookup(TEST_USER);
   if (!unprivileged) {
-    if (mustWork) throw new Error(`test user ${TEST_USER} does not exist (MS_MUST_WORK=1): create it, e.g. useradd -m ${TEST_USER}`);
+    if (mustWork)
+      throw new Error(
+        `test user ${TEST_USER} does not exist (MS_MUST_WORK=1): create it, e.g. useradd -m ${TEST_USER}`,
+      );
     return [lookup("root") ?? { name: "root", uid: 0, gid: 0, home: "/root" }];
   }
   return [unprivileged, lookup("root") ?? { name: "root", uid: 0, gid: 0, home: "/root" }];
@@ -90,7 +102,11 @@ export function asUser(user: User, argv: string[], env: Record<string, string> =
 
 export function spawnAs(user: User, argv: string[], opts: RunOpts, extra: SpawnOptions = {}) {
   const full = asUser(user, argv, opts.env);
-  return spawn(full[0] as string, full.slice(1), { cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"], ...extra });
+  return spawn(full[0] as string, full.slice(1), {
+    cwd: opts.cwd,
+    stdio: ["pipe", "pipe", "pipe"],
+    ...extra,
+  });
 }
 
 /** Runs the CLI with `args` as `user`; resolves with its exit code and output. */
@@ -103,8 +119,12 @@ export function runAs(user: User, argv: string[], opts: RunOpts): Promise<RunOut
     const child = spawnAs(user, argv, opts);
     let stdout = "";
     let stderr = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => { stdout += d; });
-    child.stderr?.setEncoding("utf8").on("data", (d) => { stderr += d; });
+    child.stdout?.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding("utf8").on("data", (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
@@ -164,7 +184,9 @@ function list(dir: string): string[] {
 export function snapshot(user: User): HostSnapshot {
   const ignore = base ? base.slice("/tmp/".length) : "";
   return {
-    tmp: list("/tmp").filter((n) => n !== ignore && !n.startsWith("ms-e2e-") && !n.startsWith("bash_jobs")),
+    tmp: list("/tmp").filter(
+      (n) => n !== ignore && !n.startsWith("ms-e2e-") && !n.startsWith("bash_jobs"),
+    ),
     varTmp: list("/var/tmp"),
     home: existsSync(user.home) ? list(user.home) : [],
     mounts: readFileSync("/proc/self/mountinfo", "utf8")
@@ -172,7 +194,9 @@ export function snapshot(user: User): HostSnapshot {
       .map((l) => l.split(" ").slice(4, 5).join(" "))
       .sort()
       .join("\n"),
-    processes: sh(`ps -o comm= -u ${user.uid} | grep -E 'ms-executor|pasta|passt' || true`).split("\n").filter(Boolean),
+    processes: sh(`ps -o comm= -u ${user.uid} | grep -E 'ms-executor|pasta|passt' || true`)
+      .split("\n")
+      .filter(Boolean),
   };
 }
 
@@ -190,11 +214,18 @@ export function sandboxWorks(): boolean {
   if (checked !== null) return checked;
   const user = testUsers()[0] as User;
   const cwd = testBase();
-  const r = spawnSync(asUser(user, [CLI, "true"])[0] as string, asUser(user, [CLI, "true"]).slice(1), { cwd, encoding: "utf8" });
+  const r = spawnSync(
+    asUser(user, [CLI, "true"])[0] as string,
+    asUser(user, [CLI, "true"]).slice(1),
+    { cwd, encoding: "utf8" },
+  );
   checked = r.status === 0;
   if (!checked && mustWork)
-    throw new Error(`MS_MUST_WORK=1 but the sandbox does not work here (exit ${r.status}):\n${r.stderr}`);
-  if (!checked) console.warn(`skipping end-to-end tests: the sandbox does not work here:\n${r.stderr}`);
+    throw new Error(
+      `MS_MUST_WORK=1 but the sandbox does not work here (exit ${r.status}):\n${r.stderr}`,
+    );
+  if (!checked)
+    console.warn(`skipping end-to-end tests: the sandbox does not work here:\n${r.stderr}`);
   return checked;
 }
 
