@@ -1,7 +1,9 @@
 import { copyFileSync, readFileSync } from "node:fs";
 import { definePackageConfig } from "@ms/tsup-config";
 
-const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
+const { version } = JSON.parse(
+  readFileSync(new URL("./package.json", import.meta.url), "utf8"),
+) as { version: string };
 
 // One self-contained CommonJS file for fast start-up: every @ms/* package is
 // inlined, and Node 20 starts a CommonJS entry about 7 ms faster than an ES

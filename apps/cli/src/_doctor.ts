@@ -16,7 +16,15 @@ async function trySandbox(): Promise<Check[]> {
     version: PLAN_VERSION,
     ...spec,
     network: networkPlan("loopback").network,
-    process: { argv: ["/bin/true"], cwd: "/", env: {}, rlimits: [], timeout: null, onInterrupt: "forward", graceMs: 0 },
+    process: {
+      argv: ["/bin/true"],
+      cwd: "/",
+      env: {},
+      rlimits: [],
+      timeout: null,
+      onInterrupt: "forward",
+      graceMs: 0,
+    },
     waitForRelease: false,
   };
   const checks: Check[] = [];
@@ -27,10 +35,19 @@ async function trySandbox(): Promise<Check[]> {
       { type: "proc", target: "/proc" },
     ];
     await runPlan({ ...base, mounts }, { stdio: "pipe" });
-    checks.push({ name: "namespaces", status: "ok", detail: "user, mount, pid, ipc, uts, net and cgroup namespaces work" });
+    checks.push({
+      name: "namespaces",
+      status: "ok",
+      detail: "user, mount, pid, ipc, uts, net and cgroup namespaces work",
+    });
   } catch (error) {
     const e = MsError.from(error);
-    checks.push({ name: "namespaces", status: "fail", detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+    checks.push({
+      name: "namespaces",
+      status: "fail",
+      detail: e.message,
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
     return checks;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -42,13 +59,23 @@ async function trySandbox(): Promise<Check[]> {
       { type: "dev", target: "/dev" },
       { type: "proc", target: "/proc" },
       { type: "bind", source: layers, target: "/mnt", readOnly: false },
-      { type: "overlay", target: "/usr", lower: ["/usr"], upper: `${layers}/upper`, work: `${layers}/work` },
+      {
+        type: "overlay",
+        target: "/usr",
+        lower: ["/usr"],
+        upper: `${layers}/upper`,
+        work: `${layers}/work`,
+      },
     ];
     const { mkdirSync } = await import("node:fs");
     mkdirSync(`${layers}/upper`);
     mkdirSync(`${layers}/work`);
     await runPlan({ ...base, mounts }, { stdio: "pipe" });
-    checks.push({ name: "overlayfs in a user namespace", status: "ok", detail: "an overlay over /usr mounts" });
+    checks.push({
+      name: "overlayfs in a user namespace",
+      status: "ok",
+      detail: "an overlay over /usr mounts",
+    });
   } catch (error) {
     const e = MsError.from(error);
     checks.push({
@@ -74,6 +101,10 @@ export async function doctor(write: (s: string) => void): Promise<number> {
     write(`${mark}  ${c.name}: ${c.detail}\n`);
     if (c.hint && c.status !== "ok") write(`      fix: ${c.hint}\n`);
   }
-  write(failed ? `\n${failed} check(s) failed: mini-sandbox will refuse to run until they are fixed.\n` : "\nThis host can run mini-sandbox.\n");
+  write(
+    failed
+      ? `\n${failed} check(s) failed: mini-sandbox will refuse to run until they are fixed.\n`
+      : "\nThis host can run mini-sandbox.\n",
+  );
   return failed ? 1 : 0;
 }

@@ -20,22 +20,87 @@ export interface FlagSpec {
 }
 
 export const FLAGS: FlagSpec[] = [
-  { key: "workdir", short: "W", value: "DIR", help: "working directory (writable inside); default: the current one", group: "filesystem" },
-  { key: "timeout", short: "T", value: "SECS", help: "after SECS, SIGTERM the command, then SIGKILL after the grace delay; exit 124", group: "process" },
-  { key: "grace", short: "t", value: "SECS", help: "grace delay before SIGKILL (timeout, SIGTERM, and SIGINT with -i); default 2", group: "process" },
-  { key: "interrupt", short: "i", help: "SIGINT sent to mini-sandbox terminates the command like SIGTERM", group: "process" },
-  { key: "hostname", short: "H", help: "private hostname 'localhost' (uts namespace)", group: "identity" },
-  { key: "root", short: "R", help: "run as uid/gid 0 inside (no capabilities, mounts stay locked)", group: "identity" },
+  {
+    key: "workdir",
+    short: "W",
+    value: "DIR",
+    help: "working directory (writable inside); default: the current one",
+    group: "filesystem",
+  },
+  {
+    key: "timeout",
+    short: "T",
+    value: "SECS",
+    help: "after SECS, SIGTERM the command, then SIGKILL after the grace delay; exit 124",
+    group: "process",
+  },
+  {
+    key: "grace",
+    short: "t",
+    value: "SECS",
+    help: "grace delay before SIGKILL (timeout, SIGTERM, and SIGINT with -i); default 2",
+    group: "process",
+  },
+  {
+    key: "interrupt",
+    short: "i",
+    help: "SIGINT sent to mini-sandbox terminates the command like SIGTERM",
+    group: "process",
+  },
+  {
+    key: "hostname",
+    short: "H",
+    help: "private hostname 'localhost' (uts namespace)",
+    group: "identity",
+  },
+  {
+    key: "root",
+    short: "R",
+    help: "run as uid/gid 0 inside (no capabilities, mounts stay locked)",
+    group: "identity",
+  },
   { key: "nobody", short: "U", help: "run as nobody (65534) inside", group: "identity" },
   { key: "tty", short: "P", help: "run with the tty group as gid", group: "identity" },
   { key: "noLoopback", short: "n", help: "no network at all: loopback down", group: "network" },
-  { key: "hostNetwork", short: "N", help: "share the host's network (no network isolation)", group: "network" },
-  { key: "debugLog", short: "D", value: "FILE", help: "write a debug log (plan and executor events) to FILE", group: "output" },
-  { key: "verbose", long: "verbose", help: "print the plan and each step's timing on stderr", group: "output" },
-  { key: "dryRun", long: "dry-run", help: "print the plan and exit without running anything", group: "output" },
-  { key: "report", long: "report", value: "FILE", help: "write a JSON report of the run to FILE", group: "output" },
+  {
+    key: "hostNetwork",
+    short: "N",
+    help: "share the host's network (no network isolation)",
+    group: "network",
+  },
+  {
+    key: "debugLog",
+    short: "D",
+    value: "FILE",
+    help: "write a debug log (plan and executor events) to FILE",
+    group: "output",
+  },
+  {
+    key: "verbose",
+    long: "verbose",
+    help: "print the plan and each step's timing on stderr",
+    group: "output",
+  },
+  {
+    key: "dryRun",
+    long: "dry-run",
+    help: "print the plan and exit without running anything",
+    group: "output",
+  },
+  {
+    key: "report",
+    long: "report",
+    value: "FILE",
+    help: "write a JSON report of the run to FILE",
+    group: "output",
+  },
   { key: "json", long: "json", help: "print the JSON report on stderr at exit", group: "output" },
-  { key: "debug", long: "debug", help: "show stack traces of mini-sandbox's own errors", group: "output" },
+  {
+    key: "debug",
+    long: "debug",
+    help: "show stack traces of mini-sandbox's own errors",
+    group: "output",
+  },
   { key: "help", long: "help", help: "show this help", group: "output" },
   { key: "version", long: "version", help: "show the version", group: "output" },
 ];
@@ -92,7 +157,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const arg = args[i] as string;
     if (arg.startsWith("@") && arg.length > 1) {
       // @FILE in option position: one argument per line, expanded in place (recursively).
-      if (++expansions > 64) throw usageError("too many nested @ARGFILE expansions (a file that includes itself?)");
+      if (++expansions > 64)
+        throw usageError("too many nested @ARGFILE expansions (a file that includes itself?)");
       args.splice(i, 1, ...readArgFile(arg));
       i--;
       continue;
@@ -141,9 +207,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
 export function checkConflicts(parsed: ParsedArgs, pairs: [string, string][]): void {
   for (const [a, b] of pairs)
     if (parsed.flags[a] !== undefined && parsed.flags[b] !== undefined)
-      throw new MsError("ERR_MS_CONFLICT", `${parsed.spelled[a]} and ${parsed.spelled[b]} cannot be used together`, {
-        hint: "choose one of them",
-      });
+      throw new MsError(
+        "ERR_MS_CONFLICT",
+        `${parsed.spelled[a]} and ${parsed.spelled[b]} cannot be used together`,
+        {
+          hint: "choose one of them",
+        },
+      );
 }
 
 const GROUPS: Record<FlagSpec["group"], string> = {

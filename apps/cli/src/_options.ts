@@ -8,19 +8,32 @@ function seconds(parsed: ParsedArgs, key: string, allowZero: boolean): number | 
   const raw = parsed.flags[key];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > 2_000_000)
-    throw new MsError("ERR_MS_USAGE", `${parsed.spelled[key]} needs a number of seconds, got ${JSON.stringify(raw)}`, {
-      hint: `for example ${parsed.spelled[key]} 30 or ${parsed.spelled[key]} 0.5`,
-    });
+  if (
+    typeof raw !== "string" ||
+    raw.trim() === "" ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0) ||
+    value > 2_000_000
+  )
+    throw new MsError(
+      "ERR_MS_USAGE",
+      `${parsed.spelled[key]} needs a number of seconds, got ${JSON.stringify(raw)}`,
+      {
+        hint: `for example ${parsed.spelled[key]} 30 or ${parsed.spelled[key]} 0.5`,
+      },
+    );
   return Math.round(value * 1000);
 }
 
 function directory(path: string, flag: string): string {
-  let stat;
+  let stat: import("node:fs").Stats;
   try {
     stat = statSync(path);
   } catch {
-    throw new MsError("ERR_MS_PATH_NOT_FOUND", `${flag}: ${path} does not exist`, { hint: "name an existing directory" });
+    throw new MsError("ERR_MS_PATH_NOT_FOUND", `${flag}: ${path} does not exist`, {
+      hint: "name an existing directory",
+    });
   }
   if (!stat.isDirectory()) throw new MsError("ERR_MS_USAGE", `${flag}: ${path} is not a directory`);
   return path;
@@ -39,10 +52,15 @@ export function toSandboxOptions(parsed: ParsedArgs, ctx: CliContext): SandboxOp
     ["noLoopback", "hostNetwork"],
   ]);
   if (parsed.command.length === 0)
-    throw new MsError("ERR_MS_USAGE", "no command given", { hint: "usage: mini-sandbox [options] [--] command [args...]" });
+    throw new MsError("ERR_MS_USAGE", "no command given", {
+      hint: "usage: mini-sandbox [options] [--] command [args...]",
+    });
   if (parsed.command[0] === "") throw new MsError("ERR_MS_USAGE", "the command name is empty");
   const workdir = parsed.flags.workdir as string | undefined;
-  const cwd = workdir === undefined ? ctx.cwd : directory(resolve(ctx.cwd, workdir), parsed.spelled.workdir ?? "-W");
+  const cwd =
+    workdir === undefined
+      ? ctx.cwd
+      : directory(resolve(ctx.cwd, workdir), parsed.spelled.workdir ?? "-W");
   const timeoutMs = seconds(parsed, "timeout", true);
   const graceMs = seconds(parsed, "grace", true);
   if (parsed.flags.tty && ctx.ttyGid === null)

@@ -2,7 +2,7 @@ import { appendFileSync, realpathSync } from "node:fs";
 import type { ExecutorEvent, RunResult } from "@ms/namespaces/runtime";
 import { formatPlan, MsError, type Plan } from "@ms/plan";
 import { buildPlan } from "@ms/policy";
-import { type ParsedArgs, parseArgs, helpText } from "./_flags.js";
+import { helpText, type ParsedArgs, parseArgs } from "./_flags.js";
 import { toSandboxOptions } from "./_options.js";
 import { type Report, writeReport } from "./_report.js";
 
@@ -20,7 +20,9 @@ async function run(parsed: ParsedArgs): Promise<number> {
     if (debugLog) appendFileSync(debugLog, `${new Date().toISOString()} ${line}\n`);
   };
   // Only read /etc/group when -P asks for it: start-up is on the hot path.
-  const ttyGidValue = parsed.flags.tty ? (await import("@ms/namespaces/probe")).probeTtyGid() : null;
+  const ttyGidValue = parsed.flags.tty
+    ? (await import("@ms/namespaces/probe")).probeTtyGid()
+    : null;
   const options = toSandboxOptions(parsed, {
     cwd: realpathSync(process.cwd()),
     env: process.env as Record<string, string>,
@@ -34,16 +36,19 @@ async function run(parsed: ParsedArgs): Promise<number> {
     process.stdout.write(formatPlan(plan));
     return 0;
   }
-  if (debugLog) appendFileSync(debugLog, `mini-sandbox ${VERSION}\n${formatPlan(plan)}`, { mode: 0o600 });
+  if (debugLog)
+    appendFileSync(debugLog, `mini-sandbox ${VERSION}\n${formatPlan(plan)}`, { mode: 0o600 });
   if (verbose) err(formatPlan(plan));
-  if (plan.network.mode === "host") log("network: sharing the host's network (-N): no network isolation");
+  if (plan.network.mode === "host")
+    log("network: sharing the host's network (-N): no network isolation");
 
   const reportPath = parsed.flags.report as string | undefined;
   const wantReport = Boolean(reportPath || parsed.flags.json);
   const events: ExecutorEvent[] = [];
   const onEvent = (event: ExecutorEvent) => {
     events.push(event);
-    if (verbose || debugLog) log(`+${(performance.now() - started).toFixed(1)}ms ${JSON.stringify(event)}`);
+    if (verbose || debugLog)
+      log(`+${(performance.now() - started).toFixed(1)}ms ${JSON.stringify(event)}`);
   };
   const { runPlan } = await import("@ms/namespaces/runtime");
   let result: RunResult | null = null;
@@ -59,7 +64,13 @@ async function run(parsed: ParsedArgs): Promise<number> {
       exitCode: result?.exitCode ?? failure?.exitCode ?? 125,
       timedOut: result?.timedOut ?? false,
       signal: result?.signal ?? null,
-      error: failure ? { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } : null,
+      error: failure
+        ? {
+            code: failure.code,
+            message: failure.message,
+            ...(failure.hint ? { hint: failure.hint } : {}),
+          }
+        : null,
       plan,
       events,
     };
@@ -68,7 +79,10 @@ async function run(parsed: ParsedArgs): Promise<number> {
   }
   if (failure) throw failure;
   const r = result as RunResult;
-  if (r.timedOut) err(`mini-sandbox: timed out after ${options.timeout?.afterMs ?? 0} ms; the command was stopped\n`);
+  if (r.timedOut)
+    err(
+      `mini-sandbox: timed out after ${options.timeout?.afterMs ?? 0} ms; the command was stopped\n`,
+    );
   log(`exit ${r.exitCode} after ${(performance.now() - started).toFixed(1)}ms`);
   return r.exitCode;
 }
@@ -82,7 +96,9 @@ function report(error: unknown, debug: boolean): number {
     if (debug && error.stack) err(`${error.stack}\n`);
     return error.exitCode;
   }
-  err(`mini-sandbox: internal error (this is a bug): ${error instanceof Error ? error.message : String(error)}\n`);
+  err(
+    `mini-sandbox: internal error (this is a bug): ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   if (debug && error instanceof Error && error.stack) err(`${error.stack}\n`);
   return 125;
 }

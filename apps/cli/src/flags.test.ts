@@ -41,7 +41,9 @@ describe("flag parsing", () => {
   });
 
   it("reports conflicting flags by the names the user typed", () => {
-    expect(() => checkConflicts(parseArgs(["-R", "-U", "x"]), [["root", "nobody"]])).toThrow("-R and -U cannot be used together");
+    expect(() => checkConflicts(parseArgs(["-R", "-U", "x"]), [["root", "nobody"]])).toThrow(
+      "-R and -U cannot be used together",
+    );
   });
 
   it("documents every flag in --help", () => {

@@ -23,9 +23,13 @@ export function baseSystemMounts(): MountStep[] {
 export function readOnlyModeMounts(options: ReadOnlyModeOptions): MountStep[] {
   const { cwd } = options;
   if (cwd === "/")
-    throw new MsError("ERR_MS_CONFLICT", "the working directory is /: the whole host would be writable", {
-      hint: "run mini-sandbox from a project directory, or name one with -W DIR",
-    });
+    throw new MsError(
+      "ERR_MS_CONFLICT",
+      "the working directory is /: the whole host would be writable",
+      {
+        hint: "run mini-sandbox from a project directory, or name one with -W DIR",
+      },
+    );
   return [
     { type: "bind", source: "/", target: "/", readOnly: true },
     ...baseSystemMounts(),

@@ -1,2 +1,2 @@
-export { baseSystemMounts, readOnlyModeMounts } from "./_read-only.js";
 export type { ReadOnlyModeOptions } from "./_read-only.js";
+export { baseSystemMounts, readOnlyModeMounts } from "./_read-only.js";

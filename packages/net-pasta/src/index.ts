@@ -1,2 +1,2 @@
-export { networkPlan } from "./_network.js";
 export type { NetworkMode, NetworkPlan } from "./_network.js";
+export { networkPlan } from "./_network.js";

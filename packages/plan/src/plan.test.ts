@@ -5,7 +5,15 @@ import { encodePlan, formatPlan, MsError, PLAN_VERSION, type Plan, validatePlan 
 function plan(overrides: Partial<Plan> = {}): Plan {
   return {
     version: PLAN_VERSION,
-    namespaces: { user: true, mount: true, pid: true, ipc: true, uts: false, net: true, cgroup: true },
+    namespaces: {
+      user: true,
+      mount: true,
+      pid: true,
+      ipc: true,
+      uts: false,
+      net: true,
+      cgroup: true,
+    },
     identity: { uid: 1000, gid: 1000 },
     hostname: null,
     network: { mode: "none", loopback: true },
@@ -14,7 +22,15 @@ function plan(overrides: Partial<Plan> = {}): Plan {
       { type: "tmpfs", target: "/tmp", mode: 0o1777, sizeBytes: 0 },
       { type: "overlay", target: "/usr", lower: ["/usr", "/a:b,c"], upper: "/s/u", work: "/s/w" },
     ],
-    process: { argv: ["echo", "a b", ""], cwd: "/work", env: { A: "1" }, rlimits: [], timeout: null, onInterrupt: "forward", graceMs: 2000 },
+    process: {
+      argv: ["echo", "a b", ""],
+      cwd: "/work",
+      env: { A: "1" },
+      rlimits: [],
+      timeout: null,
+      onInterrupt: "forward",
+      graceMs: 2000,
+    },
     waitForRelease: false,
     ...overrides,
   };
@@ -25,7 +41,18 @@ const tokens = (p: Plan) => encodePlan(p).split("\0").slice(0, -1);
 describe("@ms/plan", () => {
   it("exports exactly its public door", () => {
     expect(Object.keys(api).sort()).toEqual(
-      ["ERROR_CODES", "MsError", "PLAN_VERSION", "RLIMIT_NAMES", "WIRE_MAGIC", "encodePlan", "exitCodeFor", "formatPlan", "isMsError", "validatePlan"].sort(),
+      [
+        "ERROR_CODES",
+        "MsError",
+        "PLAN_VERSION",
+        "RLIMIT_NAMES",
+        "WIRE_MAGIC",
+        "encodePlan",
+        "exitCodeFor",
+        "formatPlan",
+        "isMsError",
+        "validatePlan",
+      ].sort(),
     );
   });
 
@@ -35,27 +62,55 @@ describe("@ms/plan", () => {
     expect(t.slice(2, 4)).toEqual(["unshare", "user,mount,pid,ipc,net,cgroup"]);
     expect(t).toContain("loopback");
     const overlay = t.indexOf("overlay");
-    expect(t.slice(overlay, overlay + 7)).toEqual(["overlay", "/usr", "/s/u", "/s/w", "2", "/usr", "/a:b,c"]);
+    expect(t.slice(overlay, overlay + 7)).toEqual([
+      "overlay",
+      "/usr",
+      "/s/u",
+      "/s/w",
+      "2",
+      "/usr",
+      "/a:b,c",
+    ]);
     expect(t.slice(-5)).toEqual(["exec", "3", "echo", "a b", ""]);
     expect(t).toContain("A=1");
   });
 
   it("keeps paths with spaces, commas, colons and newlines intact", () => {
     const odd = "/w/a b,c:d\ne";
-    const t = tokens(plan({ mounts: [{ type: "bind", source: odd, target: odd, readOnly: false }] }));
+    const t = tokens(
+      plan({ mounts: [{ type: "bind", source: odd, target: odd, readOnly: false }] }),
+    );
     expect(t.filter((x) => x === odd)).toHaveLength(2);
-    expect(formatPlan(plan({ mounts: [{ type: "bind", source: odd, target: odd, readOnly: false }] }))).toContain(JSON.stringify(odd));
+    expect(
+      formatPlan(plan({ mounts: [{ type: "bind", source: odd, target: odd, readOnly: false }] })),
+    ).toContain(JSON.stringify(odd));
   });
 
   it.each([
-    ["a relative path", { mounts: [{ type: "bind", source: "rel", target: "/x", readOnly: true }] }, /mounts\[0\]\.source: must be an absolute path/],
-    ["a .. component", { mounts: [{ type: "tmpfs", target: "/a/../b", mode: 0o755, sizeBytes: 0 }] }, /normalised/],
+    [
+      "a relative path",
+      { mounts: [{ type: "bind", source: "rel", target: "/x", readOnly: true }] },
+      /mounts\[0\]\.source: must be an absolute path/,
+    ],
+    [
+      "a .. component",
+      { mounts: [{ type: "tmpfs", target: "/a/../b", mode: 0o755, sizeBytes: 0 }] },
+      /normalised/,
+    ],
     ["a NUL byte", { process: { ...plan().process, argv: ["a\0b"] } }, /NUL/],
     ["no command", { process: { ...plan().process, argv: [] } }, /must name a command/],
     ["a hostname without uts", { hostname: "box" }, /needs the uts namespace/],
-    ["host network with a net namespace", { network: { mode: "host" } }, /must not create a net namespace/],
+    [
+      "host network with a net namespace",
+      { network: { mode: "host" } },
+      /must not create a net namespace/,
+    ],
     ["an unknown step", { mounts: [{ type: "nope", target: "/" }] }, /unknown mount step/],
-    ["a bad env name", { process: { ...plan().process, env: { "A=B": "1" } } }, /bad variable name/],
+    [
+      "a bad env name",
+      { process: { ...plan().process, env: { "A=B": "1" } } },
+      /bad variable name/,
+    ],
   ])("rejects %s", (_, overrides, message) => {
     expect(() => validatePlan(plan(overrides as Partial<Plan>))).toThrow(message);
     try {
