@@ -111,10 +111,14 @@ check "client links: lo + eth0 only" "lo eth0" "$(ip -n "$P-client" -o link | aw
 check "upstream has no v4 default route" "" "$(ip -n "$P-up" -4 route show default)"
 check "upstream has no v6 default route" "" "$(ip -n "$P-up" -6 route show default)"
 check "upstream does not forward"        "0 0" "$(ip netns exec "$P-up" cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding | paste -sd' ')"
-# every veth in upstream has its peer either in upstream itself or in the client netns
-client_id="$(ip -n "$P-up" netns list-id | awk -v n="$P-client" '$4==n{print $2}')"
-bad_links="$(ip -n "$P-up" -o -d link | awk -v cid="$client_id" '
-  / veth / { name=$2; sub(/@.*/,"",name); if (match($0, /link-netnsid [0-9]+/)) { split(substr($0,RSTART,RLENGTH),a," "); if (a[2]!=cid) print name } }')"
+# every link in upstream stays inside upstream or leads to the client netns
+# (a peer in the root netns would show up as "link-netnsid N" or another name)
+bad_links="$(ip -n "$P-up" -o -d link | awk -v c="$P-client" '
+  { name=$2; sub(/@.*/,"",name); sub(/:$/,"",name)
+    if ($0 ~ /link-netnsid /) print name
+    else if (match($0, /link-netns [^ ]+/)) { split(substr($0,RSTART,RLENGTH),a," "); if (a[2]!=c) print name } }')"
+check "upstream has exactly one cross-netns link (eth0 -> client)" "eth0" \
+  "$(ip -n "$P-up" -o -d link | grep -E 'link-netns(id)? ' | awk '{n=$2; sub(/@.*/,"",n); print n}' | paste -sd' ')"
 check "upstream veths only lead to client/upstream" "" "$bad_links"
 if C curl -s -m 2 http://192.0.2.1/ >/dev/null 2>&1; then bad "unknown address reachable"; else ok "non-world address 192.0.2.1 unreachable"; fi
 
@@ -123,7 +127,8 @@ pids="$(cat "$MSW_STATE_DIR"/*.pid | paste -sd' ')"
 "$W" down
 "$W" down >/dev/null 2>&1 && ok "down is idempotent" || bad "second down"
 check "no netns with prefix left" "" "$(ip netns list | awk '{print $1}' | grep -E "^$P-(up|client)\$" || true)"
-alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive+="$p "; done
+alive=""  # zombies waiting for their (foreign) parent to reap them count as gone
+for p in $pids; do st="$(ps -o stat= -p "$p" 2>/dev/null || true)"; [[ -n "$st" && "$st" != Z* ]] && alive+="$p "; done
 check "no world processes left (pids $pids)" "" "$alive"
 check "no dnsmasq/httpd of the world left" "" "$(pgrep -af "ms-world-$P\." || true)"
 [[ ! -e "$MSW_STATE_DIR" ]] && ok "state dir removed" || bad "state dir left: $MSW_STATE_DIR"

@@ -7,11 +7,11 @@
 //     assert.equal(r.stdout, 'hello from 203.0.113.10:80\n');
 //     assert.ok(dnsLog().includes('allowed.test'));
 //   });
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-export const WORLD_SH = fileURLToPath(new URL('./world.sh', import.meta.url));
+export const WORLD_SH = fileURLToPath(new URL("./world.sh", import.meta.url));
 
 let current = null; // env of the world started by this module (or last read)
 
@@ -22,10 +22,10 @@ function worldEnv(prefix) {
 }
 
 function sh(args, prefix) {
-  return execFileSync('bash', [WORLD_SH, ...args], {
+  return execFileSync("bash", [WORLD_SH, ...args], {
     env: worldEnv(prefix),
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
     maxBuffer: 16 << 20,
   });
 }
@@ -33,7 +33,7 @@ function sh(args, prefix) {
 /** Parse `KEY='value'` lines as printed by `world.sh env`. */
 export function parseEnv(text) {
   const out = {};
-  for (const line of text.split('\n')) {
+  for (const line of text.split("\n")) {
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
     if (!m) continue;
     let v = m[2];
@@ -47,19 +47,19 @@ export function parseEnv(text) {
 
 /** Read the env of a running world (default prefix: $MS_WORLD or "msw"). */
 export function readWorld(prefix = process.env.MS_WORLD) {
-  current = parseEnv(sh(['env'], prefix));
+  current = parseEnv(sh(["env"], prefix));
   return current;
 }
 
 /** Bring the world up (idempotent) and return its env as an object. */
 export async function startWorld({ prefix = process.env.MS_WORLD } = {}) {
-  sh(['up'], prefix);
+  sh(["up"], prefix);
   return readWorld(prefix);
 }
 
 /** Tear the world down completely (idempotent). */
 export async function stopWorld({ prefix = current?.MS_WORLD ?? process.env.MS_WORLD } = {}) {
-  sh(['down'], prefix);
+  sh(["down"], prefix);
   if (!prefix || current?.MS_WORLD === prefix) current = null;
 }
 
@@ -75,7 +75,7 @@ export async function withWorld(fn, opts = {}) {
 
 function needWorld(world) {
   const w = world ?? current ?? readWorld();
-  if (!w) throw new Error('test world is not up');
+  if (!w) throw new Error("test world is not up");
   return w;
 }
 
@@ -86,14 +86,14 @@ function needWorld(world) {
  */
 export function dnsLog({ world, detailed = false } = {}) {
   const w = needWorld(world);
-  let text = '';
+  let text = "";
   try {
-    text = readFileSync(w.MSW_DNS_LOG, 'utf8');
+    text = readFileSync(w.MSW_DNS_LOG, "utf8");
   } catch (e) {
-    if (e.code !== 'ENOENT') throw e;
+    if (e.code !== "ENOENT") throw e;
   }
   const out = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.split("\n")) {
     const m = /\bquery\[([A-Za-z0-9]+)\] (\S+) from (\S+)/.exec(line);
     if (!m) continue;
     out.push(detailed ? { type: m[1], name: m[2], from: m[3] } : m[2]);
@@ -114,37 +114,52 @@ export function dnsLogSince(mark, opts = {}) {
  * user (`runuser -u USER --`). Resolves to { code, signal, stdout, stderr }
  * (never rejects on a non-zero exit; rejects only if spawning fails).
  * Options: user, env (replaces the environment), cwd, input (string/Buffer for
- * stdin), timeout (ms, default 120000; SIGKILL on expiry), encoding ('utf8' or
+ * stdin), timeout (ms, default 120000; SIGKILL to the whole process group on
+ * expiry, result has timedOut: true), encoding ('utf8' or
  * 'buffer'), world.
  */
 export function runInClient(argv, opts = {}) {
-  const { user, env, cwd, input, timeout = 120_000, encoding = 'utf8', world } = opts;
-  if (!Array.isArray(argv) || argv.length === 0) throw new TypeError('argv must be a non-empty array');
+  const { user, env, cwd, input, timeout = 120_000, encoding = "utf8", world } = opts;
+  if (!Array.isArray(argv) || argv.length === 0)
+    throw new TypeError("argv must be a non-empty array");
   const w = needWorld(world);
-  const full = ['netns', 'exec', w.MSW_NS_CLIENT];
-  if (user) full.push('runuser', '-u', String(user), '--');
+  const full = ["netns", "exec", w.MSW_NS_CLIENT];
+  if (user) full.push("runuser", "-u", String(user), "--");
   full.push(...argv.map(String));
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', full, {
+    const child = spawn("ip", full, {
       env: env ?? process.env,
       cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true, // own process group, so a timeout also kills runuser's child
     });
     const out = [];
     const err = [];
     let timedOut = false;
-    const timer = timeout > 0
-      ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeout)
-      : null;
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', (e) => { if (timer) clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => {
+    const timer =
+      timeout > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            try {
+              process.kill(-child.pid, "SIGKILL");
+            } catch {
+              child.kill("SIGKILL");
+            }
+          }, timeout)
+        : null;
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => {
       if (timer) clearTimeout(timer);
-      const dec = (b) => (encoding === 'buffer' ? Buffer.concat(b) : Buffer.concat(b).toString(encoding));
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      const dec = (b) =>
+        encoding === "buffer" ? Buffer.concat(b) : Buffer.concat(b).toString(encoding);
       resolve({ code, signal, timedOut, stdout: dec(out), stderr: dec(err) });
     });
-    child.stdin.on('error', () => {}); // child may exit without reading stdin
+    child.stdin.on("error", () => {}); // child may exit without reading stdin
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });

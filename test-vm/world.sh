@@ -103,7 +103,7 @@ setup_netns() {
   for ns in "$NS_UP" "$NS_CLIENT"; do
     ns_exists "$ns" && die "namespace $ns exists but world is not recorded; run 'down' first"
   done
-  [[ -d /run/netns ]] || touch "$s/created-run-netns"
+  [[ -d /run/netns ]] || touch "$REGDIR/created-run-netns"
   ip netns add "$NS_UP"
   ip netns add "$NS_CLIENT"
   for ns in "$NS_UP" "$NS_CLIENT"; do
@@ -145,7 +145,7 @@ setup_netns() {
   ip -n "$NS_CLIENT" route add default via "$GW4" dev eth0
   ip -n "$NS_CLIENT" -6 route add default via "$GW6" dev eth0
 
-  [[ -d /etc/netns ]] || touch "$s/created-etc-netns"
+  [[ -d /etc/netns ]] || touch "$REGDIR/created-etc-netns"
   mkdir -p "$NETNS_ETC_DIR"
   printf 'nameserver %s\n' "$DNS4" >"$NETNS_ETC_DIR/resolv.conf"
   chmod 0644 "$NETNS_ETC_DIR/resolv.conf"
@@ -176,7 +176,7 @@ start_dns() {
     --host-record=multi.test,$HOST_ALLOWED \
     --host-record=multi.test,$HOST_OTHER \
     --txt-record=txt.allowed.test,"mini-sandbox test world" \
-    </dev/null >"$s/dnsmasq.out" 2>&1 \
+    </dev/null >"$s/dnsmasq.out" 2>&1 9<&- \
     || { cat "$s/dnsmasq.out" >&2; die "dnsmasq failed to start"; }
 }
 
@@ -202,7 +202,7 @@ make_git_repo() {
 start_bg() {
   # start_bg NAME CMD... : run CMD in upstream, detached, pid -> $s/NAME.pid
   local s="$STATE" name="$1"; shift
-  ip netns exec "$NS_UP" setsid "$@" </dev/null >"$s/$name.out" 2>&1 &
+  ip netns exec "$NS_UP" setsid "$@" </dev/null >"$s/$name.out" 2>&1 9<&- &
   echo $! >"$s/$name.pid"
 }
 
@@ -286,16 +286,19 @@ do_down() {
     if ns_exists "$ns"; then ip netns del "$ns"; fi
   done
   rm -rf "$NETNS_ETC_DIR"
-  if [[ -n "$s" && -f "$s/created-etc-netns" ]]; then
-    rmdir /etc/netns 2>/dev/null || true
-  fi
-  if [[ -n "$s" && -f "$s/created-run-netns" && -d /run/netns ]] \
-      && [[ -z "$(ls -A /run/netns)" ]]; then
-    umount /run/netns 2>/dev/null || true
-    rmdir /run/netns 2>/dev/null || true
-  fi
   [[ -n "$s" ]] && rm -rf "$s"
   rm -f "$REC"
+  # /etc/netns and /run/netns: removed only if a world created them and no
+  # world (nor anybody else) uses them any more.
+  if ! compgen -G "$REGDIR/*.statedir" >/dev/null; then
+    if [[ -f "$REGDIR/created-etc-netns" ]]; then
+      rmdir /etc/netns 2>/dev/null && rm -f "$REGDIR/created-etc-netns" || true
+    fi
+    if [[ -f "$REGDIR/created-run-netns" && -d /run/netns && -z "$(ls -A /run/netns)" ]]; then
+      umount /run/netns 2>/dev/null || true
+      rmdir /run/netns 2>/dev/null && rm -f "$REGDIR/created-run-netns" || true
+    fi
+  fi
   rmdir "$REGDIR" 2>/dev/null || true
   return 0
 }
