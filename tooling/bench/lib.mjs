@@ -43,5 +43,5 @@ export function line(label, ms, base, baseLabel, target) {
       : ratio <= target
         ? `  (target <= ${target}x: met)`
         : `  (target <= ${target}x: NOT met)`;
-  return `  ${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms   ${ratio.toFixed(2)}x ${baseLabel}${verdict}`;
+  return `  ${label.padEnd(56)} ${ms.toFixed(1).padStart(8)} ms   ${ratio.toFixed(2)}x ${baseLabel}${verdict}`;
 }

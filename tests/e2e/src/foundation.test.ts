@@ -467,3 +467,42 @@ describeEachUser("fail closed", (user) => {
     expect(existsSync(join(cwd, "ran"))).toBe(false);
   });
 });
+
+describeEachUser("doctor", (user) => {
+  it("reports a working host", async () => {
+    const r = await runCli(user, ["doctor"], { cwd: workdir(user) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ok\s+namespaces: /);
+    expect(r.stdout).toMatch(/ok\s+overlayfs in a user namespace/);
+  });
+
+  it("names the failure and the fix where user namespaces are unavailable", async () => {
+    const cwd = workdir(user);
+    const r = await runAs(
+      user,
+      [
+        "bwrap",
+        "--unshare-user",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        "--chdir",
+        "/",
+        "--",
+        CLI,
+        "doctor",
+      ],
+      { cwd },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL\s+namespaces: cannot create the sandbox's namespaces/);
+    expect(r.stdout).toMatch(/fix: /);
+  });
+});
