@@ -24,13 +24,21 @@ export async function bench(out) {
   try {
     const cli = await interleaved({
       node: () => timeOnce(["node", "-e", "0"], { cwd }),
-      nodeSpawn: () => timeOnce(["node", "-e", "require('node:child_process').spawnSync('true')"], { cwd }),
+      nodeSpawn: () =>
+        timeOnce(["node", "-e", "require('node:child_process').spawnSync('true')"], { cwd }),
       cli: () => timeOnce([CLI, "--", "true"], { cwd }),
       bwrap: () => timeOnce(BWRAP, { cwd }),
     });
     out("read-only mode, whole command (median wall time):");
     out(line("node -e 0 (floor of any Node CLI)", cli.node, cli.node, "node"));
-    out(line("node spawning true (floor of a CLI that runs a command)", cli.nodeSpawn, cli.node, "node"));
+    out(
+      line(
+        "node spawning true (floor of a CLI that runs a command)",
+        cli.nodeSpawn,
+        cli.node,
+        "node",
+      ),
+    );
     out(line("mini-sandbox -- true", cli.cli, cli.node, "node", 1.2));
     out(line("bwrap --unshare-all ... true", cli.bwrap, cli.node, "node"));
 
