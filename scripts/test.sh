@@ -22,6 +22,8 @@ if [[ $(id -u) == 0 ]]; then
   done
 fi
 export TURBO_TELEMETRY_DISABLED=1
+# The executor again with AddressSanitizer and UBSan, for its own test file.
+make -s -C packages/namespaces/native asan
 pnpm lint
 pnpm typecheck
 pnpm exec vitest run
