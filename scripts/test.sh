@@ -26,4 +26,21 @@ export TURBO_TELEMETRY_DISABLED=1
 make -s -C packages/namespaces/native asan
 pnpm lint
 pnpm typecheck
-pnpm exec vitest run
+# Unit tests first, then the end-to-end files alone: they compare the host's
+# /tmp, mounts and processes before and after each run.
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+status=0
+pnpm exec vitest run --project '!e2e' --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
+pnpm exec vitest run --project e2e --reporter=default --reporter=json --outputFile="$results/e2e.json" || status=1
+node -e '
+let passed = 0, failed = 0, skipped = 0;
+for (const f of process.argv.slice(1)) {
+  try {
+    const r = JSON.parse(require("node:fs").readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  } catch { failed++; }
+}
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$results/unit.json" "$results/e2e.json"
+exit $status

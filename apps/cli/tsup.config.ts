@@ -14,7 +14,9 @@ export default definePackageConfig({
   format: ["cjs"],
   outExtension: () => ({ js: ".cjs" }),
   dts: false,
-  noExternal: [/^@ms\//],
+  // dns-packet (and its ip-codec) too: pasta mode's DNS service needs it, and
+  // the bundle must not depend on where pnpm put it.
+  noExternal: [/^@ms\//, /^dns-packet/, /^@leichtgewicht\/ip-codec/],
   define: { __MS_VERSION__: JSON.stringify(version), "import.meta.url": "__ms_module_url" },
   banner: { js: 'const __ms_module_url = require("node:url").pathToFileURL(__filename).href;' },
   onSuccess: async () => {

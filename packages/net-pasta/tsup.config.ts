@@ -1,3 +1,3 @@
 import { definePackageConfig } from "@ms/tsup-config";
 
-export default definePackageConfig();
+export default definePackageConfig({ entry: ["src/index.ts", "src/probe.ts", "src/runtime.ts"] });

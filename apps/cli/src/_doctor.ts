@@ -5,6 +5,7 @@ import { namespaceSpec } from "@ms/namespaces";
 import { type Check, checkUserNamespaceSettings, probeCaller } from "@ms/namespaces/probe";
 import { runPlan } from "@ms/namespaces/runtime";
 import { networkPlan } from "@ms/net-pasta";
+import { checkPastaMode } from "@ms/net-pasta/probe";
 import { MsError, PLAN_VERSION, type Plan } from "@ms/plan";
 
 /** Actually create a sandbox (all namespaces, an overlay) and run `true` in it. */
@@ -94,6 +95,7 @@ async function trySandbox(): Promise<Check[]> {
 export async function doctor(write: (s: string) => void): Promise<number> {
   const checks = [...checkUserNamespaceSettings()];
   checks.push(...(await trySandbox()));
+  checks.push(...checkPastaMode());
   let failed = 0;
   for (const c of checks) {
     const mark = c.status === "ok" ? "ok  " : c.status === "warn" ? "warn" : "FAIL";

@@ -21,6 +21,86 @@ export interface FlagSpec {
 
 export const FLAGS: FlagSpec[] = [
   {
+    key: "defaultMode",
+    short: "x",
+    help: "default sandbox: system dirs as discarded overlays, home hidden, the rest read-only",
+    group: "mode",
+  },
+  {
+    key: "customRoot",
+    short: "o",
+    value: "ROOT",
+    help: "custom root built in ROOT: only -k/-M/-w/-e, the working dir, /proc, /dev, /tmp",
+    group: "mode",
+  },
+  {
+    key: "hermeticRoot",
+    short: "h",
+    value: "ROOT",
+    help: "hermetic root built in ROOT: only -M/-w/-e, the working dir, /proc, /dev, /tmp",
+    group: "mode",
+  },
+  {
+    key: "overlayDir",
+    short: "d",
+    value: "DIR",
+    help: "keep overlay upper/work directories in DIR (default: a private per-run dir)",
+    group: "filesystem",
+  },
+  {
+    key: "overlay",
+    short: "k",
+    value: "PATH",
+    repeat: true,
+    help: "overlay PATH: visible, writable, writes discarded at exit (-x, -o)",
+    group: "filesystem",
+  },
+  {
+    key: "readOnlyBind",
+    short: "M",
+    value: "PATH",
+    repeat: true,
+    help: "bind PATH (file or directory) read-only",
+    group: "filesystem",
+  },
+  {
+    key: "bindTarget",
+    short: "m",
+    value: "DST",
+    repeat: true,
+    help: "put the -M PATH just before at DST instead",
+    group: "filesystem",
+  },
+  {
+    key: "writableBind",
+    short: "w",
+    value: "PATH",
+    repeat: true,
+    help: "bind PATH (file or directory) writable: changes persist",
+    group: "filesystem",
+  },
+  {
+    key: "emptyDir",
+    short: "e",
+    value: "DIR",
+    repeat: true,
+    help: "an empty private tmpfs over DIR",
+    group: "filesystem",
+  },
+  {
+    key: "changes",
+    long: "changes",
+    help: "after the run, list what the command changed in overlay areas",
+    group: "filesystem",
+  },
+  {
+    key: "keepChanges",
+    long: "keep-changes",
+    value: "DIR",
+    help: "keep the overlay changes in DIR instead of discarding them",
+    group: "filesystem",
+  },
+  {
     key: "workdir",
     short: "W",
     value: "DIR",
@@ -62,6 +142,22 @@ export const FLAGS: FlagSpec[] = [
   { key: "nobody", short: "U", help: "run as nobody (65534) inside", group: "identity" },
   { key: "tty", short: "P", help: "run with the tty group as gid", group: "identity" },
   { key: "noLoopback", short: "n", help: "no network at all: loopback down", group: "network" },
+  {
+    key: "rulesFile",
+    short: "F",
+    value: "FILE",
+    repeat: true,
+    help: "pasta mode: reach only what FILE allows (IPs, CIDRs, example.com, *.example.com, :PORT)",
+    group: "network",
+  },
+  {
+    key: "allow",
+    long: "allow",
+    value: "RULE",
+    repeat: true,
+    help: "pasta mode: allow RULE (same syntax as a -F line); repeatable",
+    group: "network",
+  },
   {
     key: "hostNetwork",
     short: "N",
@@ -111,6 +207,8 @@ export interface ParsedArgs {
   flags: ParsedFlags;
   /** Which spelling each flag was given as, for error messages. */
   spelled: Record<string, string>;
+  /** Every flag in the order given (-M SRC -m DST pairs depend on it). */
+  order?: { key: string; value: string | true }[];
   command: string[];
 }
 
@@ -146,6 +244,7 @@ function set(result: ParsedArgs, spec: FlagSpec, spelling: string, value: string
     result.flags[spec.key] = value;
   }
   result.spelled[spec.key] = spelling;
+  result.order = [...(result.order ?? []), { key: spec.key, value }];
 }
 
 /** Parses mini-sandbox's own arguments; the command is everything from the first non-option on. */
@@ -232,12 +331,15 @@ export function helpText(version: string): string {
     "Usage:",
     "  mini-sandbox [options] [--] command [args...]",
     "  mini-sandbox doctor          check whether this host can sandbox, with fixes",
+    "  mini-sandbox explain [options] [-- command]",
+    "                               print the mount table the options give; create nothing",
     "",
     "With no mode flag the host filesystem is visible and read-only, the working",
     "directory is writable, /tmp and /run are private and empty, and the network",
     "is the sandbox's own loopback. Options stop at the first non-option; use --",
     "to run a program whose name starts with '-' or is 'doctor'. @FILE reads one",
-    "argument per line from FILE.",
+    "argument per line from FILE. Relative paths in options start from the",
+    "working directory.",
   ];
   for (const group of Object.keys(GROUPS) as FlagSpec["group"][]) {
     const flags = FLAGS.filter((f) => f.group === group);

@@ -1,8 +1,10 @@
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { MsError } from "@ms/plan";
 import type { SandboxOptions } from "@ms/policy";
 import { checkConflicts, type ParsedArgs } from "./_flags.js";
+import { type FsRequest, fsRequest } from "./_fs.js";
+import { networkOption } from "./_network.js";
 
 function seconds(parsed: ParsedArgs, key: string, allowZero: boolean): number | undefined {
   const raw = parsed.flags[key];
@@ -36,7 +38,8 @@ function directory(path: string, flag: string): string {
     });
   }
   if (!stat.isDirectory()) throw new MsError("ERR_MS_USAGE", `${flag}: ${path} is not a directory`);
-  return path;
+  // Canonical: the filesystem modes compare it with the home and other paths.
+  return realpathSync(path);
 }
 
 export interface CliContext {
@@ -45,8 +48,13 @@ export interface CliContext {
   ttyGid: number | null;
 }
 
+/** Policy options plus what only the CLI acts on (the filesystem flags' host side). */
+export interface CliOptions extends SandboxOptions {
+  fs: FsRequest;
+}
+
 /** Maps parsed flags onto policy options; all validation of user input happens here. */
-export function toSandboxOptions(parsed: ParsedArgs, ctx: CliContext): SandboxOptions {
+export function toSandboxOptions(parsed: ParsedArgs, ctx: CliContext): CliOptions {
   checkConflicts(parsed, [
     ["root", "nobody"],
     ["noLoopback", "hostNetwork"],
@@ -71,10 +79,11 @@ export function toSandboxOptions(parsed: ParsedArgs, ctx: CliContext): SandboxOp
     identity: parsed.flags.root ? "root" : parsed.flags.nobody ? "nobody" : "caller",
     ttyGroup: Boolean(parsed.flags.tty),
     hostname: parsed.flags.hostname ? "localhost" : null,
-    network: parsed.flags.hostNetwork ? "host" : parsed.flags.noLoopback ? "none" : "loopback",
+    network: networkOption(parsed, ctx.cwd),
     timeout: timeoutMs ? { afterMs: timeoutMs, graceMs: graceMs ?? 2000 } : null,
     ...(graceMs !== undefined ? { graceMs } : {}),
     interruptTerminates: Boolean(parsed.flags.interrupt),
     env: ctx.env,
+    fs: fsRequest(parsed, cwd),
   };
 }

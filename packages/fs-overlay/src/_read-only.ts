@@ -1,8 +1,13 @@
 import { type MountStep, MsError } from "@ms/plan";
+import { explicitMounts, overlayAllocator } from "./_explicit.js";
+import { byDepth } from "./_paths.js";
+import type { ExplicitMount } from "./_types.js";
 
 export interface ReadOnlyModeOptions {
   /** The working directory (physical path): the one writable place. */
   cwd: string;
+  /** -M / -w / -e (no overlays: this mode has no storage). */
+  mounts?: ExplicitMount[];
 }
 
 /** The minimal devices, a fresh procfs, private /tmp and /run: shared by every mode. */
@@ -34,6 +39,9 @@ export function readOnlyModeMounts(options: ReadOnlyModeOptions): MountStep[] {
     { type: "bind", source: "/", target: "/", readOnly: true },
     ...baseSystemMounts(),
     { type: "tmpfs", target: "/run", mode: 0o755, sizeBytes: 0 },
-    { type: "bind", source: cwd, target: cwd, readOnly: false },
+    ...byDepth<MountStep>([
+      { type: "bind", source: cwd, target: cwd, readOnly: false },
+      ...explicitMounts(options.mounts ?? [], overlayAllocator(null)),
+    ]),
   ];
 }

@@ -1,2 +1,11 @@
+export type { CustomModeOptions } from "./_custom.js";
+export { customModeMounts } from "./_custom.js";
+export type { DefaultModeOptions } from "./_default.js";
+export { defaultModeMounts, isOverlayDir } from "./_default.js";
+export type { MountRow } from "./_describe.js";
+export { describeMounts, formatMountTable } from "./_describe.js";
+export { parseMountInfo, parsePasswdHomes, unescapeMountPath } from "./_parse.js";
+export { isBelow, isWithin, resolvePath } from "./_paths.js";
 export type { ReadOnlyModeOptions } from "./_read-only.js";
 export { baseSystemMounts, readOnlyModeMounts } from "./_read-only.js";
+export type { ExplicitMount, FsHostFacts, FsLayout, HostMount, RootEntry } from "./_types.js";

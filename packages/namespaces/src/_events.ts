@@ -43,13 +43,21 @@ function codeFor(e: ExecutorErrorEvent): MsErrorCode {
 }
 
 /** Turns the executor's structured error into an MsError (three depths: message, hint, details). */
-export function errorFromEvent(e: ExecutorErrorEvent, stepName?: string): MsError {
+export function errorFromEvent(
+  e: ExecutorErrorEvent,
+  mountIndex: number | null = null,
+  stepName?: string,
+): MsError {
   const where = [e.syscall, e.path && JSON.stringify(e.path)].filter(Boolean).join(" ");
   const errno = e.code && e.code !== "E?" ? e.code : e.errno ? `errno ${e.errno}` : "";
-  const step = e.step >= 0 ? ` (plan step ${e.step}${stepName ? `: ${stepName}` : ""})` : "";
+  const step =
+    mountIndex !== null ? ` (mount step ${mountIndex}${stepName ? `: ${stepName}` : ""})` : "";
   const message =
     e.op === "exec"
       ? e.message
       : `${e.message}${step}${where ? `: ${where}` : ""}${errno ? `: ${errno}` : ""}`;
-  return new MsError(codeFor(e), message, { hint: e.hint || undefined, details: { ...e } });
+  return new MsError(codeFor(e), message, {
+    hint: e.hint || undefined,
+    details: { ...e, mountIndex },
+  });
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { encodePlan, MsError, type Plan } from "@ms/plan";
+import { encodePlan, MsError, mountIndexOfWireStep, type Plan } from "@ms/plan";
 import {
   type ExecutorErrorEvent,
   type ExecutorEvent,
@@ -81,6 +81,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   const pipe = options.stdio === "pipe";
 
   const args = ["--plan-fd", "3", "--status-fd", "4", "--parent-pid", String(process.pid)];
+  const forward = options.forwardSignals ?? !pipe;
   if (wait) args.push("--block-fd", "5");
   const child = spawn(executor, args, {
     stdio: [
@@ -99,7 +100,6 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   let stderr = "";
   let setupError: MsError | null = null;
   let hookError: MsError | null = null;
-  const forward = options.forwardSignals ?? !pipe;
   const forwarders = forward
     ? FORWARDED_SIGNALS.map((sig) => {
         const fn = () => child.kill(sig);
@@ -127,6 +127,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   blockPipe?.on("error", () => {});
 
   let sandboxPid = 0;
+  let readySeen = false;
   const release = async () => {
     try {
       for (const hook of hooks) handles.push(await hook.attach({ pid: sandboxPid, plan }));
@@ -150,13 +151,16 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       if (!event) continue;
       events.push(event);
       options.onEvent?.(event);
-      if (event.event === "child-pid") sandboxPid = (event as { pid: number }).pid;
-      else if (event.event === "ready") void release();
-      else if (event.event === "error" && !setupError) {
-        const e = event as ExecutorErrorEvent;
-        const op = e.step >= 0 ? plan.mounts[e.step]?.type : undefined;
-        setupError = errorFromEvent(e, op);
-      }
+      // pid 1 may report "ready" before its parent reports its pid: release
+      // only once both are known, whatever order they arrive in.
+      if (event.event === "child-pid") {
+        sandboxPid = (event as { pid: number }).pid;
+        if (readySeen) void release();
+      } else if (event.event === "ready") {
+        readySeen = true;
+        if (sandboxPid > 0) void release();
+      } else if (event.event === "error" && !setupError)
+        setupError = firstSetupError(plan, [event]);
     }
   });
 
@@ -171,24 +175,47 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   try {
     outcome = await closed;
   } catch (error) {
-    throw new MsError(
-      "ERR_MS_EXECUTOR",
-      `cannot start the executor ${executor}: ${(error as Error).message}`,
-      {
-        cause: error,
-        hint: "check that the file exists and is executable (rebuild with 'pnpm build')",
-      },
-    );
+    throw executorError(executor, error);
   } finally {
     for (const [sig, fn] of forwarders) process.off(sig, fn);
     for (const handle of handles.reverse()) await handle.detach().catch(() => {});
   }
 
   if (hookError) throw hookError;
+  return finish(events, setupError, outcome, stdout, stderr);
+}
+
+function executorError(executor: string, error: unknown): MsError {
+  return new MsError(
+    "ERR_MS_EXECUTOR",
+    `cannot start the executor ${executor}: ${(error as Error).message}`,
+    {
+      cause: error,
+      hint: "check that the file exists and is executable (rebuild with 'pnpm build')",
+    },
+  );
+}
+
+/** The first structured error the executor reported, as an MsError. */
+function firstSetupError(plan: Plan, events: ExecutorEvent[]): MsError | null {
+  const e = events.find((x) => x.event === "error") as ExecutorErrorEvent | undefined;
+  if (!e) return null;
+  const index = e.step >= 0 ? mountIndexOfWireStep(plan, e.step) : null;
+  return errorFromEvent(e, index, index === null ? undefined : plan.mounts[index]?.type);
+}
+
+/** Turns the executor's events and exit into the run's result, or its error. */
+function finish(
+  events: ExecutorEvent[],
+  setupError: MsError | null,
+  outcome: { code: number | null; signal: string | null },
+  stdout: string,
+  stderr: string,
+): RunResult {
+  if (setupError) throw setupError;
   const exit = events.find((e) => e.event === "exit") as
     | { code: number; signal: number; timedOut: boolean; launched: boolean }
     | undefined;
-  if (setupError) throw setupError;
   if (!exit) {
     const how = outcome.signal
       ? `was killed by ${outcome.signal}`

@@ -23,7 +23,13 @@ function describeMount(step: MountStep): [string, string, string] {
     case "file":
       return [step.target, "file", `${step.content.length} bytes, read-only`];
     case "remount-ro":
-      return [step.target, "read-only", "(remount, recursive)"];
+      return [
+        step.target,
+        "read-only",
+        step.recursive === false ? "(remount, this mount only)" : "(remount, recursive)",
+      ];
+    case "hide":
+      return [step.target, "hidden", "empty, read-only (if it exists)"];
   }
 }
 

@@ -89,9 +89,24 @@ export interface FileStep {
   mode: number;
 }
 
-/** Make an already mounted path read-only, recursively. */
+/**
+ * Make an already mounted path read-only: recursively (every submount), or
+ * only the mount at `target` itself (`recursive: false`, e.g. to seal a
+ * skeleton root once every mount point in it exists). Default: recursive.
+ */
 export interface RemountReadOnlyStep {
   type: "remount-ro";
+  target: string;
+  recursive?: boolean;
+}
+
+/**
+ * Hide what is at `target`: an empty read-only directory (or an empty
+ * read-only file) is mounted over it. Nothing happens if `target` does not
+ * exist inside the sandbox; a missing path has nothing to hide.
+ */
+export interface HideStep {
+  type: "hide";
   target: string;
 }
 
@@ -104,7 +119,8 @@ export type MountStep =
   | MkdirStep
   | SymlinkStep
   | FileStep
-  | RemountReadOnlyStep;
+  | RemountReadOnlyStep
+  | HideStep;
 
 export type MountStepType = MountStep["type"];
 

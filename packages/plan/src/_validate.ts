@@ -54,7 +54,10 @@ function checkMount(where: string, step: MountStep): void {
       return;
     case "proc":
     case "dev":
+    case "hide":
+      return;
     case "remount-ro":
+      if (step.recursive !== undefined) checkBool(`${where}.recursive`, step.recursive);
       return;
     case "overlay":
       if (!Array.isArray(step.lower) || step.lower.length === 0)

@@ -40,7 +40,9 @@ function mountOp(step: MountStep): string[] {
     case "file":
       return ["file", step.target, octal(step.mode), step.content];
     case "remount-ro":
-      return ["remount-ro", step.target];
+      return ["remount-ro", step.target, step.recursive === false ? "top" : "recursive"];
+    case "hide":
+      return ["hide", step.target];
   }
 }
 
@@ -76,4 +78,14 @@ export function encodePlan(plan: Plan): string {
   if (plan.waitForRelease) tokens.push("wait-release");
   tokens.push("exec", String(proc.argv.length), ...proc.argv);
   return `${tokens.join("\0")}\0`;
+}
+
+/**
+ * The executor numbers every wire operation; this maps such a step number
+ * back to the index in `plan.mounts` (null when the step is not a mount).
+ */
+export function mountIndexOfWireStep(plan: Plan, step: number): number | null {
+  const before = 3 + (plan.hostname !== null ? 1 : 0) + (plan.network.mode !== "host" ? 1 : 0);
+  const index = step - before;
+  return index >= 0 && index < plan.mounts.length ? index : null;
 }

@@ -5,6 +5,7 @@ export type {
   BindStep,
   DevStep,
   FileStep,
+  HideStep,
   Identity,
   MkdirStep,
   MountStep,
@@ -24,4 +25,4 @@ export type {
 } from "./_types.js";
 export { PLAN_VERSION, RLIMIT_NAMES } from "./_types.js";
 export { validatePlan } from "./_validate.js";
-export { encodePlan, WIRE_MAGIC } from "./_wire.js";
+export { encodePlan, mountIndexOfWireStep, WIRE_MAGIC } from "./_wire.js";

@@ -51,6 +51,7 @@ describe("@ms/plan", () => {
         "exitCodeFor",
         "formatPlan",
         "isMsError",
+        "mountIndexOfWireStep",
         "validatePlan",
       ].sort(),
     );

@@ -1,2 +1,2 @@
-export type { HostFacts, SandboxOptions } from "./_build.js";
-export { buildPlan, DEFAULT_GRACE_MS } from "./_build.js";
+export type { FsMode, HostFacts, SandboxOptions } from "./_build.js";
+export { buildPlan, DEFAULT_GRACE_MS, planFilesystem } from "./_build.js";

@@ -35,6 +35,7 @@ enum op_type {
 	OP_SYMLINK,
 	OP_FILE,
 	OP_REMOUNT_RO,
+	OP_HIDE,
 	OP_CHDIR,
 	OP_ENV,
 	OP_RLIMIT,

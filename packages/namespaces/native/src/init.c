@@ -241,6 +241,8 @@ void run_init(const struct plan *plan, int block_fd, bool fg_tty)
 		if (n != 1)
 			die(-1, "wait-release", "read", NULL, n < 0 ? errno : 0,
 			    "the runtime stopped before releasing the sandbox", "not released");
+		/* Released: from now on the command may run; see sandbox_main(). */
+		prctl(PR_SET_DUMPABLE, 0);
 	}
 	if (block_fd >= 0)
 		close(block_fd);

@@ -34,6 +34,10 @@
  *                       kills leftovers and exits with the command's status
  *                       (128+n for signal n, 124 on timeout, 125 for our own
  *                       failures, 126/127 when the command cannot be run).
+ *
+ * Separately, `ms-executor --opaque` (no namespaces, no privileges) tells
+ * the change report which overlay directories are opaque: Node cannot read
+ * extended attributes.
  */
 #include "executor.h"
 
@@ -50,6 +54,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -60,9 +65,12 @@
 
 static pid_t sandbox_pid;
 
+static char *read_plan(int fd, size_t *len);
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ms-executor --plan-fd N [--status-fd N] [--block-fd N] [--parent-pid N]\n"
+			"       ms-executor --opaque < NUL-separated paths\n"
 			"       ms-executor --version\n"
 			"Runs a mini-sandbox plan (see @ms/plan). Not meant to be run by hand.\n");
 	exit(EXIT_SETUP);
@@ -75,6 +83,34 @@ static int fd_arg(const char *s)
 	if (!parse_ulong(s, 1 << 20, &v))
 		usage();
 	return (int)v;
+}
+
+/**
+ * list_opaque() - a helper for the change report, outside any sandbox and
+ * without privileges: reads NUL-separated directory paths on stdin and
+ * writes back (NUL-separated) those an overlay marked opaque (their lower
+ * content was deleted, then the directory made again). Node has no xattr
+ * API; overlays in a user namespace use "user.overlay.opaque".
+ */
+static int list_opaque(void)
+{
+	size_t len;
+	char *buf = read_plan(STDIN_FILENO, &len);
+
+	for (size_t start = 0, i = 0; i < len; i++) {
+		char value[4];
+		ssize_t n;
+
+		if (buf[i])
+			continue;
+		n = lgetxattr(buf + start, "user.overlay.opaque", value, sizeof(value));
+		if (n < 0)
+			n = lgetxattr(buf + start, "trusted.overlay.opaque", value, sizeof(value));
+		if (n >= 1 && value[0] == 'y')
+			fwrite(buf + start, 1, i - start + 1, stdout);
+		start = i + 1;
+	}
+	return fflush(stdout) ? EXIT_SETUP : 0;
 }
 
 /* Stage 1: read the plan from @fd to EOF. */
@@ -191,8 +227,15 @@ static _Noreturn void sandbox_main(const struct plan *plan, int life_fd, int blo
 	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLIN)))
 		_exit(EXIT_SETUP);
 	map_identity(outer_uid, outer_gid);
-	/* Not dumpable: the command cannot ptrace pid 1, which keeps its capabilities. */
-	prctl(PR_SET_DUMPABLE, 0);
+	/*
+	 * Not dumpable: the command cannot ptrace pid 1, which keeps its
+	 * capabilities. With wait-release this waits until the release (see
+	 * run_init): the runtime, same user, must open /proc/PID/ns/{net,user}
+	 * to attach pasta and load the firewall, and no untrusted code runs
+	 * before the release.
+	 */
+	if (!plan->wait_release)
+		prctl(PR_SET_DUMPABLE, 0);
 	if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
 		die(-1, "hostname", "sethostname", plan->hostname, errno, NULL, "cannot set the hostname");
 	if (plan->loopback >= 0)
@@ -226,6 +269,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--version")) {
 			printf("ms-executor %s\n", MS_VERSION);
 			return 0;
+		} else if (!strcmp(argv[i], "--opaque") && argc == 2) {
+			return list_opaque();
 		} else if (!strcmp(argv[i], "--plan-fd") && i + 1 < argc) {
 			plan_fd = fd_arg(argv[++i]);
 		} else if (!strcmp(argv[i], "--status-fd") && i + 1 < argc) {

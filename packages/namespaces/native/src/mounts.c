@@ -412,11 +412,52 @@ static void do_file(const struct op *op, const char *path, const char *mode, con
 	attach(op, tree, path, 'f');
 }
 
-static void do_remount_ro(const struct op *op, const char *path)
+/*
+ * do_remount_ro() - make the mount at @path read-only: with every submount
+ * (@mode "recursive"), or that mount alone ("top": seals a skeleton root
+ * whose mount points all exist now, leaving the mounts in it as they are).
+ */
+static void do_remount_ro(const struct op *op, const char *path, const char *mode)
 {
 	int fd = open_target(op, path, 0);
 
-	set_attr(op, fd, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+	set_attr(op, fd, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, !strcmp(mode, "recursive"));
+	close(fd);
+}
+
+/**
+ * do_hide() - cover @path with an empty read-only directory (or file).
+ * A path that does not exist has nothing to hide and is skipped. The
+ * lookup is O_PATH, which never triggers an automount: an autofs point is
+ * covered without being mounted or stat'ed by its daemon.
+ */
+static void do_hide(const struct op *op, const char *path)
+{
+	const char *kv[] = { "mode", "0555", "nr_inodes", "16", NULL };
+	struct stat st;
+	int fd, mnt;
+
+	fd = sys_openat2(newroot_fd, rel(path), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0 && errno == ENOENT) {
+		char esc[PATH_MAX * 2];
+
+		json_string(esc, sizeof(esc), path);
+		status_event("{\"event\":\"hide-skipped\",\"step\":%d,\"path\":\"%s\"}", op->index, esc);
+		return;
+	}
+	if (fd < 0)
+		die(op->index, "hide", "openat2", path, errno, mount_hint(errno, ""), "cannot open the path to hide");
+	if (fstat(fd, &st) < 0)
+		die(op->index, "hide", "fstat", path, errno, NULL, "cannot stat the path to hide");
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		do_file(op, path, "0444", "");
+		return;
+	}
+	mnt = new_fs(op, "tmpfs", path, kv, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (sys_move_mount(mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		die(op->index, "hide", "move_mount", path, errno, mount_hint(errno, ""), "cannot cover the path");
+	close(mnt);
 	close(fd);
 }
 
@@ -465,7 +506,8 @@ void mounts_apply(const struct plan *plan)
 		case OP_MKDIR: do_mkdir(op, a[0], a[1]); break;
 		case OP_SYMLINK: do_symlink(op, a[0], a[1]); break;
 		case OP_FILE: do_file(op, a[0], a[1], a[2]); break;
-		case OP_REMOUNT_RO: do_remount_ro(op, a[0]); break;
+		case OP_REMOUNT_RO: do_remount_ro(op, a[0], a[1]); break;
+		case OP_HIDE: do_hide(op, a[0]); break;
 		case OP_UNSHARE: case OP_UID: case OP_GID: case OP_HOSTNAME: case OP_LOOPBACK:
 		case OP_CHDIR: case OP_ENV: case OP_RLIMIT: case OP_TIMEOUT: case OP_INTERRUPT:
 		case OP_GRACE: case OP_WAIT_RELEASE: case OP_EXEC: case OP__COUNT:

@@ -24,7 +24,8 @@ static const struct {
 	[OP_MKDIR] = { "mkdir", 2, 0 },
 	[OP_SYMLINK] = { "symlink", 2, 0 },
 	[OP_FILE] = { "file", 3, 0 },
-	[OP_REMOUNT_RO] = { "remount-ro", 1, 0 },
+	[OP_REMOUNT_RO] = { "remount-ro", 2, 0 },
+	[OP_HIDE] = { "hide", 1, 0 },
 	[OP_CHDIR] = { "chdir", 1, 0 },
 	[OP_ENV] = { "env", 1, 0 },
 	[OP_RLIMIT] = { "rlimit", 3, 0 },
@@ -149,8 +150,13 @@ static void check_op(struct plan *plan, struct op *op, int *nenv)
 		return;
 	case OP_PROC:
 	case OP_DEV:
+	case OP_HIDE:
+		need_path(op, 0);
+		return;
 	case OP_REMOUNT_RO:
 		need_path(op, 0);
+		if (strcmp(op->args[1], "recursive") && strcmp(op->args[1], "top"))
+			bad(op->index, "remount-ro: expected recursive or top");
 		return;
 	case OP_OVERLAY:
 		for (int i = 0; i < op->nargs; i++)
