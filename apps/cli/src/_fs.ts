@@ -3,8 +3,8 @@
  * user-input validation, the per-run directories on the host, and the change
  * report after the run. The sandbox logic itself is in @ms/fs-overlay.
  */
-import { spawnSync } from "node:child_process";
 import { readdirSync, realpathSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { type ExplicitMount, type FsHostFacts, isOverlayDir, isWithin } from "@ms/fs-overlay";
 import { canonicalHome, probeFsHost, runtimeDir } from "@ms/fs-overlay/probe";
@@ -325,6 +325,10 @@ export function startFsRun(
 export function opaqueVia(executor: string | null): (dirs: string[]) => Set<string> {
   return (dirs) => {
     if (!executor) return new Set();
+    // child_process only when changes are reported: loading it costs start-up time.
+    const { spawnSync } = createRequire(import.meta.url)(
+      "node:child_process",
+    ) as typeof import("node:child_process");
     const r = spawnSync(executor, ["--opaque"], {
       input: `${dirs.join("\0")}\0`,
       maxBuffer: 64 << 20,

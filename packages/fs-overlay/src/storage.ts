@@ -13,7 +13,6 @@
  * - removal tolerates what overlayfs and the command leave behind (a
  *   mode-000 work directory, unreadable directories).
  */
-import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -28,6 +27,7 @@ import {
   rmSync,
   unlinkSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { type MountStep, MsError } from "@ms/plan";
 import { isBelow } from "./_paths.js";
@@ -379,6 +379,10 @@ export function keepChanges(areas: OverlayArea[], dir: string): string[] {
           { cause: error },
         );
       // Another filesystem: copy with cp -a, which keeps whiteouts and xattrs.
+      // child_process only on this rare path: loading it costs start-up time.
+      const { spawnSync } = createRequire(import.meta.url)(
+        "node:child_process",
+      ) as typeof import("node:child_process");
       const cp = spawnSync("cp", ["-a", "--", area.upper, dest], { encoding: "utf8" });
       if (cp.status !== 0)
         throw new MsError(

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
 import { encodePlan, MsError, mountIndexOfWireStep, type Plan } from "@ms/plan";
+import { runDirect } from "./_direct.js";
 import {
   type ExecutorErrorEvent,
   type ExecutorEvent,
@@ -82,7 +82,25 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
 
   const args = ["--plan-fd", "3", "--status-fd", "4", "--parent-pid", String(process.pid)];
   const forward = options.forwardSignals ?? !pipe;
+  if (!wait && !pipe) {
+    const direct = runDirect(executor, args, wirePlan, forward ? FORWARDED_SIGNALS : []);
+    if (direct) {
+      let outcome: Awaited<typeof direct>;
+      try {
+        outcome = await direct;
+      } catch (error) {
+        throw executorError(executor, error);
+      }
+      const events = outcome.status
+        .split("\n")
+        .map(parseEvent)
+        .filter((e): e is ExecutorEvent => e !== null);
+      for (const event of events) options.onEvent?.(event);
+      return finish(events, firstSetupError(plan, events), outcome, "", "");
+    }
+  }
   if (wait) args.push("--block-fd", "5");
+  const { spawn } = await import("node:child_process");
   const child = spawn(executor, args, {
     stdio: [
       pipe ? "ignore" : "inherit",

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runPlan } from "@ms/namespaces/runtime";
 import { PLAN_VERSION, type Plan } from "@ms/plan";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mustWork, REPO, sandboxWorks, testBase } from "./harness.js";
 
 const ASAN = join(REPO, "packages/namespaces/native/build/asan/ms-executor");
@@ -69,15 +69,15 @@ if (!built && mustWork)
   );
 
 (sandboxWorks() && built ? describe : describe.skip)("executor under ASan/UBSan", () => {
-  const run = (p: Plan) => {
-    const saved = { ...process.env };
+  // The executor inherits the sanitizer options from this process.
+  const saved = { ...process.env };
+  beforeAll(() => {
     Object.assign(process.env, env);
-    try {
-      return runPlan(p, { executor: ASAN, stdio: "pipe" });
-    } finally {
-      process.env = saved;
-    }
-  };
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+  const run = (p: Plan) => runPlan(p, { executor: ASAN, stdio: "pipe" });
 
   it("runs a full plan", async () => {
     const r = await run(
