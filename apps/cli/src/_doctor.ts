@@ -10,7 +10,6 @@ import { MsError, PLAN_VERSION, type Plan } from "@ms/plan";
 
 /** Actually create a sandbox (all namespaces, an overlay) and run `true` in it. */
 async function trySandbox(): Promise<Check[]> {
-  const scratch = mkdtempSync(join(tmpdir(), "ms-doctor-"));
   const caller = probeCaller();
   const spec = namespaceSpec({ caller, net: true, hostname: "localhost" });
   const base: Omit<Plan, "mounts"> = {
@@ -50,10 +49,19 @@ async function trySandbox(): Promise<Check[]> {
       ...(e.hint ? { hint: e.hint } : {}),
     });
     return checks;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
-  const layers = mkdtempSync(join(tmpdir(), "ms-doctor-"));
+  let layers: string;
+  try {
+    layers = mkdtempSync(join(tmpdir(), "ms-doctor-"));
+  } catch (error) {
+    checks.push({
+      name: "overlayfs in a user namespace",
+      status: "fail",
+      detail: `not checked: no writable temporary directory (${(error as NodeJS.ErrnoException).code ?? error})`,
+      hint: "the default mode (-x) keeps overlay changes in a private directory under $TMPDIR (or /tmp): make it writable",
+    });
+    return checks;
+  }
   try {
     const mounts: Plan["mounts"] = [
       { type: "bind", source: "/", target: "/", readOnly: true },

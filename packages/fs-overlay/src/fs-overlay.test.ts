@@ -1,4 +1,5 @@
 import { encodePlan, type MountStep, type Plan, validatePlan } from "@ms/plan";
+import { planFixture } from "@ms/test-utils";
 import { describe, expect, it } from "vitest";
 import * as api from "./index.js";
 import {
@@ -57,32 +58,7 @@ const indexOf = (mounts: MountStep[], target: string, type?: string) =>
 
 /** A complete plan around some mounts, to prove the wire encoder accepts them. */
 function planOf(mounts: MountStep[], cwd: string): Plan {
-  return validatePlan({
-    version: 1,
-    namespaces: {
-      user: true,
-      mount: true,
-      pid: true,
-      ipc: true,
-      uts: false,
-      net: true,
-      cgroup: true,
-    },
-    identity: { uid: 1000, gid: 1000 },
-    hostname: null,
-    network: { mode: "none", loopback: true },
-    mounts,
-    process: {
-      argv: ["true"],
-      cwd,
-      env: {},
-      rlimits: [],
-      timeout: null,
-      onInterrupt: "forward",
-      graceMs: 0,
-    },
-    waitForRelease: false,
-  });
+  return validatePlan(planFixture({ mounts, cwd }));
 }
 
 describe("@ms/fs-overlay exports", () => {

@@ -1,33 +1,9 @@
+import { planFixture } from "@ms/test-utils";
 import { describe, expect, it } from "vitest";
 import { encodePlan, formatPlan, type MountStep, type Plan, validatePlan } from "./index.js";
 
 function plan(mounts: MountStep[]): Plan {
-  return {
-    version: 1,
-    namespaces: {
-      user: true,
-      mount: true,
-      pid: true,
-      ipc: true,
-      uts: false,
-      net: true,
-      cgroup: true,
-    },
-    identity: { uid: 1, gid: 1 },
-    hostname: null,
-    network: { mode: "none", loopback: true },
-    mounts,
-    process: {
-      argv: ["true"],
-      cwd: "/",
-      env: {},
-      rlimits: [],
-      timeout: null,
-      onInterrupt: "forward",
-      graceMs: 0,
-    },
-    waitForRelease: false,
-  };
+  return planFixture({ mounts, uid: 1, gid: 1 });
 }
 
 describe("hide and remount-ro steps", () => {

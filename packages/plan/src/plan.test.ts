@@ -1,39 +1,19 @@
+import { planFixture } from "@ms/test-utils";
 import { describe, expect, it } from "vitest";
 import * as api from "./index.js";
-import { encodePlan, formatPlan, MsError, PLAN_VERSION, type Plan, validatePlan } from "./index.js";
+import { encodePlan, formatPlan, MsError, type Plan, validatePlan } from "./index.js";
 
 function plan(overrides: Partial<Plan> = {}): Plan {
-  return {
-    version: PLAN_VERSION,
-    namespaces: {
-      user: true,
-      mount: true,
-      pid: true,
-      ipc: true,
-      uts: false,
-      net: true,
-      cgroup: true,
-    },
-    identity: { uid: 1000, gid: 1000 },
-    hostname: null,
-    network: { mode: "none", loopback: true },
+  const base = planFixture({
     mounts: [
       { type: "bind", source: "/", target: "/", readOnly: true },
       { type: "tmpfs", target: "/tmp", mode: 0o1777, sizeBytes: 0 },
       { type: "overlay", target: "/usr", lower: ["/usr", "/a:b,c"], upper: "/s/u", work: "/s/w" },
     ],
-    process: {
-      argv: ["echo", "a b", ""],
-      cwd: "/work",
-      env: { A: "1" },
-      rlimits: [],
-      timeout: null,
-      onInterrupt: "forward",
-      graceMs: 2000,
-    },
-    waitForRelease: false,
-    ...overrides,
-  };
+    argv: ["echo", "a b", ""],
+    cwd: "/work",
+  });
+  return { ...base, process: { ...base.process, env: { A: "1" }, graceMs: 2000 }, ...overrides };
 }
 
 const tokens = (p: Plan) => encodePlan(p).split("\0").slice(0, -1);

@@ -7,9 +7,10 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runPlan } from "@ms/namespaces/runtime";
-import { PLAN_VERSION, type Plan } from "@ms/plan";
+import type { Plan } from "@ms/plan";
+import { planFixture } from "@ms/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mustWork, REPO, sandboxWorks, testBase } from "./harness.js";
+import { mustWork, REPO, sandboxRoot, sandboxWorks, testBase } from "./harness.js";
 
 const ASAN = join(REPO, "packages/namespaces/native/build/asan/ms-executor");
 const dirs: string[] = [];
@@ -20,41 +21,32 @@ afterAll(() => {
 function plan(argv: string[], mounts: Plan["mounts"] = []): Plan {
   const dir = mkdtempSync(join(testBase(), "asan-"));
   dirs.push(dir);
-  return {
-    version: PLAN_VERSION,
-    namespaces: {
-      user: true,
-      mount: true,
-      pid: true,
-      ipc: true,
-      uts: true,
-      net: true,
-      cgroup: true,
-    },
-    identity: { uid: 0, gid: 0 },
-    hostname: "box",
-    network: { mode: "none", loopback: true },
+  const base = planFixture({
+    argv,
+    cwd: dir,
+    uid: 0,
+    gid: 0,
     mounts: [
-      { type: "bind", source: "/", target: "/", readOnly: true },
-      { type: "dev", target: "/dev" },
-      { type: "proc", target: "/proc" },
-      { type: "tmpfs", target: "/tmp", mode: 0o1777, sizeBytes: 1 << 20 },
-      { type: "file", target: "/tmp/hello", content: "hi\n", mode: 0o644 },
-      { type: "mkdir", target: "/tmp/a/b", mode: 0o700 },
-      { type: "symlink", target: "/tmp/link", linkTo: "/tmp/hello" },
-      { type: "bind", source: dir, target: dir, readOnly: false },
+      ...sandboxRoot(dir, [
+        { type: "tmpfs", target: "/tmp", mode: 0o1777, sizeBytes: 1 << 20 },
+        { type: "file", target: "/tmp/hello", content: "hi\n", mode: 0o644 },
+        { type: "mkdir", target: "/tmp/a/b", mode: 0o700 },
+        { type: "symlink", target: "/tmp/link", linkTo: "/tmp/hello" },
+      ]),
       ...mounts,
     ],
+  });
+  return {
+    ...base,
+    namespaces: { ...base.namespaces, uts: true },
+    hostname: "box",
     process: {
-      argv,
-      cwd: dir,
+      ...base.process,
       env: { PATH: "/usr/bin:/bin", ASAN_OPTIONS: "detect_leaks=0" },
       rlimits: [{ name: "core", soft: 0, hard: 0 }],
       timeout: { afterMs: 20_000, graceMs: 100 },
-      onInterrupt: "forward",
       graceMs: 100,
     },
-    waitForRelease: false,
   };
 }
 

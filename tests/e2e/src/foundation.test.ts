@@ -15,7 +15,7 @@ import {
   runAs,
   runCli,
   snapshot,
-  spawnAs,
+  startCli,
   workdir,
 } from "./harness.js";
 
@@ -288,26 +288,16 @@ describeEachUser("network", (user) => {
 describeEachUser("process model", (user) => {
   it("forwards signals to the command", async () => {
     const cwd = workdir(user);
-    const child = spawnAs(
+    const cli = startCli(
       user,
-      [
-        CLI,
-        "sh",
-        "-c",
-        "trap 'echo got-usr1; exit 3' USR1; echo ready; while :; do sleep 0.05; done",
-      ],
+      ["sh", "-c", "trap 'echo got-usr1; exit 3' USR1; echo ready; while :; do sleep 0.05; done"],
       { cwd },
     );
-    let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => {
-      out += d;
-    });
-    const done = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    while (!out.includes("ready")) await sleep(20);
-    // runuser/env exec into node, so the child pid is the CLI's
-    child.kill("SIGUSR1");
-    expect(await done).toBe(3);
-    expect(out).toContain("got-usr1");
+    await cli.printed("ready");
+    // setpriv and env exec into node, so the child pid is the CLI's
+    cli.child.kill("SIGUSR1");
+    expect(await cli.exited).toBe(3);
+    expect(cli.output()).toContain("got-usr1");
   });
 
   it("times out: SIGTERM, then SIGKILL after the grace delay, exit 124", async () => {
@@ -330,10 +320,9 @@ describeEachUser("process model", (user) => {
 
   it("-i: SIGINT terminates like SIGTERM", async () => {
     const cwd = workdir(user);
-    const child = spawnAs(
+    const cli = startCli(
       user,
       [
-        CLI,
         "-i",
         "sh",
         "-c",
@@ -341,15 +330,10 @@ describeEachUser("process model", (user) => {
       ],
       { cwd },
     );
-    let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => {
-      out += d;
-    });
-    const done = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    while (!out.includes("ready")) await sleep(20);
-    child.kill("SIGINT");
-    expect(await done).toBe(5);
-    expect(out).toBe("ready\nterm\n");
+    await cli.printed("ready");
+    cli.child.kill("SIGINT");
+    expect(await cli.exited).toBe(5);
+    expect(cli.output()).toBe("ready\nterm\n");
   });
 
   it("reaps zombies and kills background processes when the command exits", async () => {
@@ -366,39 +350,29 @@ describeEachUser("process model", (user) => {
   it("dies with its parent: kill -9 of the CLI leaves no process behind", async () => {
     const cwd = workdir(user);
     const m = marker();
-    const child = spawnAs(user, [CLI, "bash", "-c", `echo ready; exec -a ${m} sleep 1000`], {
-      cwd,
-    });
-    let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => {
-      out += d;
-    });
-    while (!out.includes("ready") || pgrep(m) === "") await sleep(20);
-    const done = new Promise((r) => child.on("close", r));
-    child.kill("SIGKILL");
-    await done;
+    const cli = startCli(user, ["bash", "-c", `echo ready; exec -a ${m} sleep 1000`], { cwd });
+    await cli.printed("ready");
+    while (pgrep(m) === "") await sleep(20);
+    cli.child.kill("SIGKILL");
+    await cli.exited;
     for (let i = 0; i < 50 && pgrep(m) !== ""; i++) await sleep(20);
     expect(pgrep(m)).toBe("");
-    expect(pgrep(`ms-executor .*--parent-pid ${child.pid}$`)).toBe("");
+    expect(pgrep(`ms-executor .*--parent-pid ${cli.child.pid}$`)).toBe("");
   });
 
   it("passes no inherited descriptor into the sandbox", async () => {
     const cwd = workdir(user);
-    // The CLI inherits extra open descriptors (3, 4: a file and a directory).
-    const child = spawnAs(
+    // The CLI inherits extra open descriptors (3 and 4).
+    const cli = startCli(
       user,
-      [CLI, "sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"],
+      ["sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"],
       { cwd },
       {
         stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
       },
     );
-    let out = "";
-    child.stdout?.setEncoding("utf8").on("data", (d) => {
-      out += d;
-    });
-    await new Promise((r) => child.on("close", r));
-    expect(out.trim().split(" ").sort()).toEqual(["0", "1", "2"]);
+    await cli.exited;
+    expect(cli.output().trim().split(" ").sort()).toEqual(["0", "1", "2"]);
   });
 
   it("keeps the terminal usable for an interactive shell", async () => {
@@ -433,34 +407,29 @@ describeEachUser("process model", (user) => {
   });
 });
 
+/** argv running `argv` where no user namespace can be created (bwrap --disable-userns). */
+function withoutUserns(cwd: string, argv: string[]): string[] {
+  const bwrap = ["bwrap", "--unshare-user", "--disable-userns", "--ro-bind", "/", "/"];
+  return [
+    ...bwrap,
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    "--bind",
+    cwd,
+    cwd,
+    "--chdir",
+    cwd,
+    "--",
+    ...argv,
+  ];
+}
+
 describeEachUser("fail closed", (user) => {
   it("exits 125 with the reason and never runs the command when user namespaces are unavailable", async () => {
     const cwd = workdir(user);
-    const r = await runAs(
-      user,
-      [
-        "bwrap",
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--bind",
-        cwd,
-        cwd,
-        "--chdir",
-        cwd,
-        "--",
-        CLI,
-        "touch",
-        "ran",
-      ],
-      { cwd },
-    );
+    const r = await runAs(user, withoutUserns(cwd, [CLI, "touch", "ran"]), { cwd });
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/cannot create the sandbox's namespaces/);
     expect(r.stderr).toMatch(/hint: .*doctor/);
@@ -478,29 +447,7 @@ describeEachUser("doctor", (user) => {
 
   it("names the failure and the fix where user namespaces are unavailable", async () => {
     const cwd = workdir(user);
-    const r = await runAs(
-      user,
-      [
-        "bwrap",
-        "--unshare-user",
-        "--disable-userns",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--tmpfs",
-        "/tmp",
-        "--chdir",
-        "/",
-        "--",
-        CLI,
-        "doctor",
-      ],
-      { cwd },
-    );
+    const r = await runAs(user, withoutUserns(cwd, [CLI, "doctor"]), { cwd });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL\s+namespaces: cannot create the sandbox's namespaces/);
     expect(r.stdout).toMatch(/fix: /);

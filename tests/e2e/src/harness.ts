@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Plan } from "@ms/plan";
 import { afterAll, describe } from "vitest";
 
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
@@ -239,4 +240,47 @@ export function describeEachUser(title: string, body: (user: User) => void): voi
 
 export function mkdirp(path: string): void {
   mkdirSync(path, { recursive: true });
+}
+
+/**
+ * The host read-only with devices, procfs, `extra`, then `dir` writable
+ * (last, so a tmpfs in `extra` cannot cover it): the base of library-level plans.
+ */
+export function sandboxRoot(dir: string, extra: Plan["mounts"] = []): Plan["mounts"] {
+  return [
+    { type: "bind", source: "/", target: "/", readOnly: true },
+    { type: "dev", target: "/dev" },
+    { type: "proc", target: "/proc" },
+    ...extra,
+    { type: "bind", source: dir, target: dir, readOnly: false },
+  ];
+}
+
+export interface StartedCli {
+  child: ReturnType<typeof spawnAs>;
+  /** Everything the command printed on stdout so far. */
+  output(): string;
+  /** Resolves once stdout contains `token`. */
+  printed(token: string): Promise<void>;
+  /** Resolves with the CLI's exit status. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the CLI as `user` without waiting, for tests that signal or kill it. */
+export function startCli(
+  user: User,
+  args: string[],
+  opts: RunOpts,
+  extra: SpawnOptions = {},
+): StartedCli {
+  const child = spawnAs(user, [CLI, ...args], opts, extra);
+  let out = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  const printed = async (token: string) => {
+    while (!out.includes(token)) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { child, output: () => out, printed, exited };
 }

@@ -6,9 +6,10 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type RunHook, runPlan } from "@ms/namespaces/runtime";
-import { MsError, PLAN_VERSION, type Plan } from "@ms/plan";
+import { MsError, type Plan } from "@ms/plan";
+import { planFixture } from "@ms/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
-import { sandboxWorks, testBase } from "./harness.js";
+import { sandboxRoot, sandboxWorks, testBase } from "./harness.js";
 
 let dir = "";
 afterEach(() => {
@@ -17,38 +18,14 @@ afterEach(() => {
 
 function plan(argv: string[], mounts: Plan["mounts"] = []): Plan {
   dir = mkdtempSync(join(testBase(), "lib-"));
-  return {
-    version: PLAN_VERSION,
-    namespaces: {
-      user: true,
-      mount: true,
-      pid: true,
-      ipc: true,
-      uts: false,
-      net: true,
-      cgroup: true,
-    },
-    identity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
-    hostname: null,
-    network: { mode: "none", loopback: true },
-    mounts: [
-      { type: "bind", source: "/", target: "/", readOnly: true },
-      { type: "dev", target: "/dev" },
-      { type: "proc", target: "/proc" },
-      { type: "bind", source: dir, target: dir, readOnly: false },
-      ...mounts,
-    ],
-    process: {
-      argv,
-      cwd: dir,
-      env: { PATH: "/usr/bin:/bin" },
-      rlimits: [],
-      timeout: null,
-      onInterrupt: "forward",
-      graceMs: 1000,
-    },
-    waitForRelease: false,
-  };
+  const base = planFixture({
+    argv,
+    cwd: dir,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    mounts: [...sandboxRoot(dir), ...mounts],
+  });
+  return { ...base, process: { ...base.process, env: { PATH: "/usr/bin:/bin" }, graceMs: 1000 } };
 }
 
 (sandboxWorks() ? describe : describe.skip)("runPlan", () => {

@@ -55,3 +55,5 @@ export function testdir(files: Record<string, string> = {}): TestDir {
 export function mustWork(): boolean {
   return process.env.MS_MUST_WORK === "1";
 }
+export type { PlanFixtureOptions } from "./plan.js";
+export { planFixture } from "./plan.js";
