@@ -1,5 +1,5 @@
-import { planFixture } from "@ms/test-utils";
 import { describe, expect, it } from "vitest";
+import { planFixture } from "../test/fixture.js";
 import { encodePlan, formatPlan, type MountStep, type Plan, validatePlan } from "./index.js";
 
 function plan(mounts: MountStep[]): Plan {

@@ -1,5 +1,5 @@
-import { planFixture } from "@ms/test-utils";
 import { describe, expect, it } from "vitest";
+import { planFixture } from "../test/fixture.js";
 import * as api from "./index.js";
 import { encodePlan, formatPlan, MsError, type Plan, validatePlan } from "./index.js";
 
