@@ -453,3 +453,41 @@ describeEachUser("doctor", (user) => {
     expect(r.stdout).toMatch(/fix: /);
   });
 });
+
+describeEachUser("system call filter", (user) => {
+  // Each probe prints the errno it got (0: the call worked).
+  const probe = (call: string) =>
+    [
+      "import ctypes, os, termios",
+      "libc = ctypes.CDLL(None, use_errno=True)",
+      "nr = {'x86_64': {'ioctl': 16, 'keyctl': 250}, 'aarch64': {'ioctl': 29, 'keyctl': 219}}[os.uname().machine]",
+      `r = ${call}`,
+      "print(0 if r >= 0 else ctypes.get_errno())",
+    ].join("\n");
+  const tiocsti = (high: boolean) =>
+    probe(
+      `libc.syscall(nr['ioctl'], 0, termios.TIOCSTI${high ? " | (1 << 32)" : ""}, ctypes.c_char_p(b'x'))`,
+    );
+  const keyring = probe("libc.syscall(nr['keyctl'], 0, -3, 0)"); // KEYCTL_GET_KEYRING_ID, session
+
+  it("refuses terminal injection (TIOCSTI), in both argument forms", async () => {
+    const cwd = workdir(user);
+    // stdin is a pipe: without the filter the kernel answers ENOTTY (25).
+    for (const high of [false, true]) {
+      const control = await runAs(user, ["python3", "-c", tiocsti(high)], { cwd });
+      expect(control.stdout).toBe("25\n");
+      const r = await runCli(user, ["python3", "-c", tiocsti(high)], { cwd });
+      expect(r.stdout).toBe("1\n"); // EPERM
+    }
+  });
+
+  it("refuses the session keyring and new user namespaces", async () => {
+    const cwd = workdir(user);
+    expect((await runAs(user, ["python3", "-c", keyring], { cwd })).stdout).toBe("0\n");
+    expect((await runCli(user, ["python3", "-c", keyring], { cwd })).stdout).toBe("1\n");
+    expect((await runAs(user, ["unshare", "-U", "true"], { cwd })).code).toBe(0);
+    const nested = await runCli(user, ["unshare", "-U", "true"], { cwd });
+    expect(nested.code).not.toBe(0);
+    expect(nested.stderr).toMatch(/Operation not permitted/);
+  });
+});

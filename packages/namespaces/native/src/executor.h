@@ -92,6 +92,9 @@ void mounts_prepare(void);
 void mounts_apply(const struct plan *plan);
 void mounts_finish(void);
 
+/* seccomp.c */
+int install_seccomp(void);
+
 /* init.c */
 _Noreturn void run_init(const struct plan *plan, int block_fd, bool fg_tty);
 

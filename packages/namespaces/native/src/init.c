@@ -31,7 +31,7 @@ struct launch_failure {
 	int stage; /* enum below */
 	int err;
 };
-enum { FAIL_EXEC, FAIL_CHDIR, FAIL_USERNS, FAIL_RLIMIT, FAIL_CAPS };
+enum { FAIL_EXEC, FAIL_CHDIR, FAIL_USERNS, FAIL_RLIMIT, FAIL_CAPS, FAIL_SECCOMP };
 
 static void noop_handler(int sig)
 {
@@ -101,6 +101,10 @@ static void drop_privileges(const struct plan *plan, int pipe_fd)
 		launch_fail(pipe_fd, FAIL_CAPS, errno);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		launch_fail(pipe_fd, FAIL_CAPS, errno);
+	/* Last: the filter also forbids the unshare above (see seccomp.c). */
+	int err = install_seccomp();
+	if (err < 0)
+		launch_fail(pipe_fd, FAIL_SECCOMP, -err);
 }
 
 /*
@@ -207,6 +211,11 @@ static int report_launch_failure(const struct plan *plan, const struct launch_fa
 		return EXIT_SETUP;
 	case FAIL_RLIMIT:
 		report_error(-1, "rlimit", "setrlimit", NULL, f->err, NULL, "cannot set a resource limit");
+		return EXIT_SETUP;
+	case FAIL_SECCOMP:
+		report_error(-1, "seccomp", "seccomp_load", NULL, f->err,
+			     "the kernel refused the system call filter (CONFIG_SECCOMP_FILTER is needed)",
+			     "cannot install the system call filter");
 		return EXIT_SETUP;
 	default:
 		report_error(-1, "capabilities", "prctl", NULL, f->err, NULL, "cannot drop capabilities");

@@ -29,7 +29,10 @@
  *  8. command           pid 1 forks the command, which enters a nested user
  *                       and mount namespace (mounts become locked), drops
  *                       every capability and the bounding set, sets
- *                       no_new_privs, and execs.
+ *                       no_new_privs, loads the seccomp filter (seccomp.c:
+ *                       no new user namespaces, no TIOCSTI, no keyring,
+ *                       no bpf/perf/userfaultfd, native architecture only),
+ *                       and execs.
  *  9. supervise         pid 1 forwards signals, reaps, enforces the timeout,
  *                       kills leftovers and exits with the command's status
  *                       (128+n for signal n, 124 on timeout, 125 for our own
