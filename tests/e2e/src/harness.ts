@@ -284,3 +284,20 @@ export function startCli(
   };
   return { child, output: () => out, printed, exited };
 }
+
+/** What /dev holds in every mode (sorted). */
+export const MINIMAL_DEV = [
+  "fd",
+  "full",
+  "null",
+  "ptmx",
+  "pts",
+  "random",
+  "shm",
+  "stderr",
+  "stdin",
+  "stdout",
+  "tty",
+  "urandom",
+  "zero",
+];

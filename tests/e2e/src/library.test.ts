@@ -59,7 +59,7 @@ function plan(argv: string[], mounts: Plan["mounts"] = []): Plan {
       path: "/no/such/source",
       code: "ENOENT",
     });
-    expect(error.hint).toBeTruthy();
+    expect(error.hint).toMatch(/does not exist/);
   });
 
   it("applies rlimits", async () => {
