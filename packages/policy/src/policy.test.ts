@@ -5,12 +5,12 @@ const host = { uid: 1000, gid: 100, ttyGid: 5 };
 
 describe("buildPlan", () => {
   it("composes read-only mode: host read-only, cwd writable, private /tmp and /run, loopback", () => {
-    const plan = buildPlan({ command: ["true"], cwd: "/work/p", env: {} }, host);
+    const plan = buildPlan({ command: ["true"], cwd: "/projects/p", env: {} }, host);
     expect(plan.mounts[0]).toEqual({ type: "bind", source: "/", target: "/", readOnly: true });
     expect(plan.mounts).toContainEqual({
       type: "bind",
-      source: "/work/p",
-      target: "/work/p",
+      source: "/projects/p",
+      target: "/projects/p",
       readOnly: false,
     });
     expect(plan.mounts.map((m) => m.target)).toEqual(

@@ -26,6 +26,7 @@ import {
   describeEachUser,
   MINIMAL_DEV,
   marker,
+  REPO,
   runCli,
   snapshot,
   spawnAs,
@@ -175,10 +176,15 @@ describeEachUser("default mode (-x): system directories", (user) => {
 
   it("keeps everything else read-only, recursively: every mount but the writable ones is ro", async () => {
     const cwd = workdir(user);
+    // The top-level directory holding this checkout: some other host
+    // directory (unless it is one the table treats specially).
+    const top = `/${REPO.split("/")[1]}`;
+    const special = ["/tmp", "/home", "/root", "/var", "/usr", "/etc", "/opt", "/run", "/srv"];
+    const checkoutTop = special.includes(top) ? "/mnt" : top;
     const m = marker();
     const script = [
       `(echo 1 > /srv/ms-${m}) 2>/dev/null && echo SRV-WROTE`,
-      `(echo 1 > /work/ms-${m}) 2>/dev/null && echo WORK-WROTE`,
+      `(echo 1 > ${checkoutTop}/ms-${m}) 2>/dev/null && echo TOP-WROTE`,
       `(echo 1 > /ms-${m}) 2>/dev/null && echo ROOT-WROTE`,
       `(mkdir /home/ms-${m}) 2>/dev/null && echo HOME-WROTE`,
       // Writable: the overlays, C, the private tmpfs mounts, /dev, /proc, and the home tmpfs.
@@ -187,7 +193,7 @@ describeEachUser("default mode (-x): system directories", (user) => {
     const r = await sandboxSh(user, ["-x"], script, cwd);
     expect(r.stdout).not.toMatch(/-WROTE/);
     expect(r.stdout.trim().split("\n").pop()).toBe("ALL-RO");
-    for (const p of [`/srv/ms-${m}`, `/work/ms-${m}`, `/ms-${m}`, `/home/ms-${m}`])
+    for (const p of [`/srv/ms-${m}`, `${checkoutTop}/ms-${m}`, `/ms-${m}`, `/home/ms-${m}`])
       expect(existsSync(p), p).toBe(false);
   });
 });
