@@ -2,8 +2,8 @@ import { appendFileSync, realpathSync } from "node:fs";
 import { describeMounts, formatMountTable } from "@ms/fs-overlay";
 import type { Change } from "@ms/fs-overlay/storage";
 import type { ExecutorEvent, RunResult } from "@ms/namespaces/runtime";
-import { formatPlan, MsError, type Plan } from "@ms/plan";
-import { buildPlan, planFilesystem } from "@ms/policy";
+import { formatPlan, MsError } from "@ms/plan";
+import { planFilesystem, planSandbox } from "@ms/policy";
 import { helpText, type ParsedArgs, parseArgs } from "./_flags.js";
 import { afterRun, formatChanges, startFsRun } from "./_fs.js";
 import { networkRun } from "./_network.js";
@@ -39,9 +39,8 @@ async function run(parsed: ParsedArgs): Promise<number> {
   const fsRun = startFsRun(options, options.fs, process.env, Boolean(parsed.flags.dryRun));
   try {
     const host = { uid, gid, ttyGid: ttyGidValue, ...(fsRun.host ? { fs: fsRun.host } : {}) };
-    const plan: Plan = buildPlan(fsRun.options, host);
-    for (const notice of planFilesystem(fsRun.options, host).notices)
-      err(`mini-sandbox: ${notice}\n`);
+    const { plan, notices } = planSandbox(fsRun.options, host);
+    for (const notice of notices) err(`mini-sandbox: ${notice}\n`);
 
     if (parsed.flags.dryRun) {
       process.stdout.write(formatPlan(plan));

@@ -68,7 +68,6 @@ export interface RunResult {
  * detached and the executor dies with this process.
  */
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
-  const wire = encodePlan(plan);
   const executor = options.executor ?? findExecutor();
   if (!executor)
     throw new MsError("ERR_MS_EXECUTOR", "the native executor (ms-executor) is missing", {
@@ -76,8 +75,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     });
   const hooks = options.hooks ?? [];
   const wait = plan.waitForRelease || hooks.length > 0;
-  const wirePlan =
-    wait && !plan.waitForRelease ? encodePlan({ ...plan, waitForRelease: true }) : wire;
+  // Encoded (and validated) once; with hooks the executor must wait for release.
+  const wirePlan = encodePlan(
+    wait && !plan.waitForRelease ? { ...plan, waitForRelease: true } : plan,
+  );
   const pipe = options.stdio === "pipe";
 
   const args = ["--plan-fd", "3", "--status-fd", "4", "--parent-pid", String(process.pid)];

@@ -103,6 +103,14 @@ export const DEFAULT_GRACE_MS = 2000;
 
 /** Turns options into a validated plan by asking each feature package for its part. */
 export function buildPlan(options: SandboxOptions, host: HostFacts): Plan {
+  return planSandbox(options, host).plan;
+}
+
+/** The plan, and the notices a frontend should show (e.g. the home is not shared). */
+export function planSandbox(
+  options: SandboxOptions,
+  host: HostFacts,
+): { plan: Plan; notices: string[] } {
   const fs = planFilesystem(options, host);
   const net = networkPlan(options.network ?? "loopback");
   const spec = namespaceSpec({
@@ -131,5 +139,5 @@ export function buildPlan(options: SandboxOptions, host: HostFacts): Plan {
     // pasta mode: the runtime attaches pasta and the firewall before the command starts.
     waitForRelease: net.needsHook,
   };
-  return validatePlan(plan);
+  return { plan: validatePlan(plan), notices: fs.notices };
 }
